@@ -1,0 +1,92 @@
+/* buf.c — growable byte buffer. */
+#include "buf.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rbuf_init(rbuf_t *b) { b->data = NULL; b->len = b->cap = 0; b->oom = 0; }
+
+void rbuf_free(rbuf_t *b) { free(b->data); rbuf_init(b); }
+
+void rbuf_reset(rbuf_t *b) { b->len = 0; b->oom = 0; if (b->data) b->data[0] = '\0'; }
+
+int rbuf_reserve(rbuf_t *b, size_t extra) {
+    if (b->oom) return -1;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) { b->oom = 1; return -1; }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+void rbuf_append(rbuf_t *b, const void *p, size_t n) {
+    if (rbuf_reserve(b, n) != 0) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void rbuf_puts(rbuf_t *b, const char *s) { rbuf_append(b, s, strlen(s)); }
+
+void rbuf_putc(rbuf_t *b, char c) {
+    if (rbuf_reserve(b, 1) != 0) return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void rbuf_printf(rbuf_t *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof small) { rbuf_append(b, small, (size_t)n); return; }
+    if (rbuf_reserve(b, (size_t)n) != 0) return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void rbuf_json_string(rbuf_t *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    if (rbuf_reserve(b, n + 2) != 0) return;
+    rbuf_putc(b, '"');
+    size_t run = 0; /* copy unescaped runs in one go */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') { run++; continue; }
+        rbuf_append(b, s + i - run, run);
+        run = 0;
+        switch (c) {
+        case '"': rbuf_append(b, "\\\"", 2); break;
+        case '\\': rbuf_append(b, "\\\\", 2); break;
+        case '\n': rbuf_append(b, "\\n", 2); break;
+        case '\r': rbuf_append(b, "\\r", 2); break;
+        case '\t': rbuf_append(b, "\\t", 2); break;
+        case '\b': rbuf_append(b, "\\b", 2); break;
+        case '\f': rbuf_append(b, "\\f", 2); break;
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            rbuf_append(b, esc, 6);
+        }
+        }
+    }
+    rbuf_append(b, s + n - run, run);
+    rbuf_putc(b, '"');
+}
+
+const char *rbuf_cstr(rbuf_t *b) { return b->data ? b->data : ""; }
+
+char *rbuf_detach(rbuf_t *b) {
+    if (b->oom) { rbuf_free(b); return NULL; }
+    char *p = b->data;
+    if (!p) p = calloc(1, 1);
+    rbuf_init(b);
+    return p;
+}

@@ -1,0 +1,29 @@
+/* buf.h — a growable byte buffer; the one way core builds text. */
+#ifndef RUDDER_BUF_H
+#define RUDDER_BUF_H
+#include <stddef.h>
+#include <stdarg.h>
+
+typedef struct rbuf {
+    char *data;   /* always NUL-terminated when len > 0 or after rbuf_cstr */
+    size_t len;
+    size_t cap;
+    int oom;      /* set once an allocation failed; later appends are no-ops */
+} rbuf_t;
+
+#define RBUF_INIT {NULL, 0, 0, 0}
+
+void rbuf_init(rbuf_t *b);
+void rbuf_free(rbuf_t *b);
+void rbuf_reset(rbuf_t *b);                 /* len = 0, keeps memory */
+int rbuf_reserve(rbuf_t *b, size_t extra);  /* 0 ok, -1 oom */
+void rbuf_append(rbuf_t *b, const void *p, size_t n);
+void rbuf_puts(rbuf_t *b, const char *s);
+void rbuf_putc(rbuf_t *b, char c);
+void rbuf_printf(rbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s[0..n) as a JSON string literal with quotes; escapes control chars, '"', '\\'. */
+void rbuf_json_string(rbuf_t *b, const char *s, size_t n);
+const char *rbuf_cstr(rbuf_t *b);           /* "" when empty */
+char *rbuf_detach(rbuf_t *b);               /* returns malloc'd text (caller frees), resets b */
+
+#endif

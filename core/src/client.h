@@ -1,0 +1,60 @@
+/* client.h — the client's state, shared by client.c (calls, flush, close, fork),
+ * sender.c (the thread), reports.c (poll) and stats.c. */
+#ifndef RUDDER_CLIENT_H
+#define RUDDER_CLIENT_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+#include "client_internal.h"
+#include "conf.h"
+#include "message.h"
+#include "queue.h"
+#include "reports.h"
+#include "transport.h"
+
+typedef struct client_stats {
+    atomic_uint_fast64_t accepted, rejected_invalid, rejected_queue_full, rejected_too_large,
+        rejected_closed, rejected_other, sent_events, sent_batches, sent_bytes_raw,
+        sent_bytes_wire, retries, failed_events, dropped_events, split_batches,
+        reports_lost, http_requests;
+    atomic_int last_http_status;
+} client_stats_t;
+
+struct rudder_client {
+    rudder_conf_t *conf;
+    /* settings read once */
+    int flush_at, retry_count, gzip, gzip_level, enabled, log_level;
+    int64_t flush_interval_ms, retry_base_ms, retry_max_ms, close_timeout_ms;
+    size_t max_body, max_queue_events, max_queue_bytes;
+    message_opts_t mopts;
+
+    /* queue and sender state, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;      /* wakes the sender */
+    pthread_cond_t done;      /* completed_seq advanced */
+    queue_t q;
+    uint64_t next_seq;        /* last sequence number given out */
+    uint64_t taken_seq;       /* last sequence number handed to the sender */
+    uint64_t completed_seq;   /* every event <= this has reached a final state */
+    uint64_t flush_mark;      /* send at once everything up to here */
+    int sender_started, stopping, closed;
+    int64_t abort_at_mono;    /* close deadline: abandon I/O and retries after it */
+    volatile int abort_io;
+    pthread_t thread;
+    pid_t pid;                /* process that owns the sender */
+    transport_t *transport;
+
+    reports_t reports;
+    client_stats_t stats;
+    pthread_mutex_t err_mu;
+    char last_error[256];
+
+    struct rudder_client *registry_next; /* all live clients, for fork handling */
+};
+
+/* sender.c */
+void *sender_main(void *arg);
+/* client.c: starts the sender if needed; caller holds mu. 0 ok. */
+int client_ensure_sender_locked(rudder_client_t *c);
+void client_set_last_error(rudder_client_t *c, const char *text);
+#endif

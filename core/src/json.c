@@ -1,0 +1,366 @@
+/* json.c — strict JSON parser and printer over cJSON nodes (see json.h for why). */
+#include "json.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct parser {
+    const char *s;
+    size_t n, i;
+    int depth, max_depth;
+    rudder_err_t err;
+    char *errstr;
+    size_t errstr_size;
+} parser_t;
+
+static void fail(parser_t *p, rudder_err_t err, const char *what) {
+    if (p->err != RUDDER_OK) return;
+    p->err = err;
+    if (p->errstr && p->errstr_size)
+        snprintf(p->errstr, p->errstr_size, "%s at byte %zu", what, p->i);
+}
+
+static void skip_ws(parser_t *p) {
+    while (p->i < p->n) {
+        char c = p->s[p->i];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        p->i++;
+    }
+}
+
+/* Length of the UTF-8 sequence at s (n bytes available), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+    unsigned char c = s[0];
+    if (c < 0x80) return 1;
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
+        if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;  /* overlong */
+        if (c == 0xF4 && s[1] >= 0x90) return 0; /* > U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+int rj_utf8_valid(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        if (u[i] < 0x80) { i++; continue; }
+        size_t k = utf8_seq(u + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static int hex4(const char *s, unsigned *out) {
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void put_utf8(rbuf_t *b, unsigned cp) {
+    char t[4];
+    if (cp < 0x80) { t[0] = (char)cp; rbuf_append(b, t, 1); }
+    else if (cp < 0x800) { t[0] = (char)(0xC0 | (cp >> 6)); t[1] = (char)(0x80 | (cp & 0x3F)); rbuf_append(b, t, 2); }
+    else if (cp < 0x10000) {
+        t[0] = (char)(0xE0 | (cp >> 12)); t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        t[2] = (char)(0x80 | (cp & 0x3F)); rbuf_append(b, t, 3);
+    } else {
+        t[0] = (char)(0xF0 | (cp >> 18)); t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); t[3] = (char)(0x80 | (cp & 0x3F)); rbuf_append(b, t, 4);
+    }
+}
+
+/* Parses a string at p->i (which is at '"'); returns a malloc'd NUL-terminated copy. */
+static char *parse_string(parser_t *p) {
+    p->i++; /* opening quote */
+    size_t start = p->i;
+    /* fast path: no escapes */
+    while (p->i < p->n) {
+        unsigned char c = (unsigned char)p->s[p->i];
+        if (c == '"') {
+            size_t len = p->i - start;
+            char *out = malloc(len + 1);
+            if (!out) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
+            memcpy(out, p->s + start, len);
+            out[len] = '\0';
+            p->i++;
+            return out;
+        }
+        if (c == '\\') break;
+        if (c < 0x20) { fail(p, RUDDER_ERR_INVALID_JSON, "control character in string"); return NULL; }
+        if (c >= 0x80) {
+            size_t k = utf8_seq((const unsigned char *)p->s + p->i, p->n - p->i);
+            if (!k) { fail(p, RUDDER_ERR_INVALID_UTF8, "invalid UTF-8 in string"); return NULL; }
+            p->i += k;
+        } else p->i++;
+    }
+    if (p->i >= p->n) { fail(p, RUDDER_ERR_INVALID_JSON, "unterminated string"); return NULL; }
+    /* slow path: escapes */
+    rbuf_t b = RBUF_INIT;
+    rbuf_append(&b, p->s + start, p->i - start);
+    while (p->i < p->n) {
+        unsigned char c = (unsigned char)p->s[p->i];
+        if (c == '"') {
+            p->i++;
+            char *out = rbuf_detach(&b);
+            if (!out) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+            return out;
+        }
+        if (c < 0x20) { fail(p, RUDDER_ERR_INVALID_JSON, "control character in string"); break; }
+        if (c == '\\') {
+            if (p->i + 1 >= p->n) break;
+            char e = p->s[p->i + 1];
+            p->i += 2;
+            switch (e) {
+            case '"': rbuf_putc(&b, '"'); break;
+            case '\\': rbuf_putc(&b, '\\'); break;
+            case '/': rbuf_putc(&b, '/'); break;
+            case 'b': rbuf_putc(&b, '\b'); break;
+            case 'f': rbuf_putc(&b, '\f'); break;
+            case 'n': rbuf_putc(&b, '\n'); break;
+            case 'r': rbuf_putc(&b, '\r'); break;
+            case 't': rbuf_putc(&b, '\t'); break;
+            case 'u': {
+                unsigned cp;
+                if (p->i + 4 > p->n || hex4(p->s + p->i, &cp) != 0) {
+                    fail(p, RUDDER_ERR_INVALID_JSON, "bad \\u escape"); goto bad;
+                }
+                p->i += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (p->i + 6 > p->n || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u' ||
+                        hex4(p->s + p->i + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
+                        fail(p, RUDDER_ERR_INVALID_UTF8, "unpaired surrogate in \\u escape"); goto bad;
+                    }
+                    p->i += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    fail(p, RUDDER_ERR_INVALID_UTF8, "unpaired surrogate in \\u escape"); goto bad;
+                }
+                if (cp == 0) { fail(p, RUDDER_ERR_INVALID_JSON, "\\u0000 is not allowed in strings"); goto bad; }
+                put_utf8(&b, cp);
+                break;
+            }
+            default: fail(p, RUDDER_ERR_INVALID_JSON, "bad escape in string"); goto bad;
+            }
+            continue;
+        }
+        size_t k = c < 0x80 ? 1 : utf8_seq((const unsigned char *)p->s + p->i, p->n - p->i);
+        if (!k) { fail(p, RUDDER_ERR_INVALID_UTF8, "invalid UTF-8 in string"); goto bad; }
+        rbuf_append(&b, p->s + p->i, k);
+        p->i += k;
+    }
+    fail(p, RUDDER_ERR_INVALID_JSON, "unterminated string");
+bad:
+    rbuf_free(&b);
+    return NULL;
+}
+
+static cJSON *parse_number(parser_t *p) {
+    size_t start = p->i;
+    if (p->i < p->n && p->s[p->i] == '-') p->i++;
+    if (p->i >= p->n) goto bad;
+    if (p->s[p->i] == '0') p->i++;
+    else if (p->s[p->i] >= '1' && p->s[p->i] <= '9') { while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') p->i++; }
+    else goto bad;
+    if (p->i < p->n && p->s[p->i] == '.') {
+        p->i++;
+        if (p->i >= p->n || p->s[p->i] < '0' || p->s[p->i] > '9') goto bad;
+        while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') p->i++;
+    }
+    if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+        p->i++;
+        if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-')) p->i++;
+        if (p->i >= p->n || p->s[p->i] < '0' || p->s[p->i] > '9') goto bad;
+        while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') p->i++;
+    }
+    {
+        cJSON *v = rj_number_literal(p->s + start, p->i - start);
+        if (!v) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+        return v;
+    }
+bad:
+    fail(p, RUDDER_ERR_INVALID_JSON, "invalid number");
+    return NULL;
+}
+
+static cJSON *parse_value(parser_t *p);
+
+static cJSON *parse_container(parser_t *p, int is_object) {
+    if (++p->depth > p->max_depth) { fail(p, RUDDER_ERR_TOO_DEEP, "nesting deeper than the limit"); return NULL; }
+    cJSON *node = is_object ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!node) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
+    cJSON *tail = NULL;
+    p->i++;
+    skip_ws(p);
+    if (p->i < p->n && p->s[p->i] == (is_object ? '}' : ']')) { p->i++; p->depth--; return node; }
+    for (;;) {
+        char *key = NULL;
+        if (is_object) {
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != '"') { fail(p, RUDDER_ERR_INVALID_JSON, "expected a string key"); goto bad; }
+            key = parse_string(p);
+            if (!key) goto bad;
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != ':') { free(key); fail(p, RUDDER_ERR_INVALID_JSON, "expected ':'"); goto bad; }
+            p->i++;
+        }
+        cJSON *child = parse_value(p);
+        if (!child) { free(key); goto bad; }
+        if (key) child->string = key;
+        /* append in O(1): cJSON keeps head->prev as the tail */
+        if (!tail) { node->child = child; child->prev = child; }
+        else { tail->next = child; child->prev = tail; node->child->prev = child; }
+        tail = child;
+        skip_ws(p);
+        if (p->i >= p->n) { fail(p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); goto bad; }
+        char c = p->s[p->i];
+        if (c == ',') { p->i++; continue; }
+        if (c == (is_object ? '}' : ']')) { p->i++; break; }
+        fail(p, RUDDER_ERR_INVALID_JSON, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
+        goto bad;
+    }
+    p->depth--;
+    return node;
+bad:
+    cJSON_Delete(node);
+    return NULL;
+}
+
+static cJSON *parse_value(parser_t *p) {
+    skip_ws(p);
+    if (p->i >= p->n) { fail(p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); return NULL; }
+    char c = p->s[p->i];
+    switch (c) {
+    case '{': return parse_container(p, 1);
+    case '[': return parse_container(p, 0);
+    case '"': {
+        char *s = parse_string(p);
+        if (!s) return NULL;
+        cJSON *v = cJSON_CreateNull();
+        if (!v) { free(s); fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
+        v->type = cJSON_String;
+        v->valuestring = s;
+        return v;
+    }
+    case 't':
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) { p->i += 4; return cJSON_CreateTrue(); }
+        break;
+    case 'f':
+        if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) { p->i += 5; return cJSON_CreateFalse(); }
+        break;
+    case 'n':
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "null", 4) == 0) { p->i += 4; return cJSON_CreateNull(); }
+        break;
+    default:
+        if (c == '-' || (c >= '0' && c <= '9')) return parse_number(p);
+    }
+    fail(p, RUDDER_ERR_INVALID_JSON, "unexpected character");
+    return NULL;
+}
+
+cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
+                char *errstr, size_t errstr_size) {
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size};
+    if (errstr && errstr_size) errstr[0] = '\0';
+    cJSON *v = NULL;
+    if (!text) fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text");
+    else v = parse_value(&p);
+    if (v) {
+        skip_ws(&p);
+        if (p.i != p.n) { fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected text after the JSON value"); cJSON_Delete(v); v = NULL; }
+    }
+    if (err) *err = v ? RUDDER_OK : p.err;
+    return v;
+}
+
+cJSON *rj_number_literal(const char *text, size_t n) {
+    char *lit = malloc(n + 1);
+    if (!lit) return NULL;
+    memcpy(lit, text, n);
+    lit[n] = '\0';
+    cJSON *v = cJSON_CreateNumber(strtod(lit, NULL));
+    if (!v) { free(lit); return NULL; }
+    v->valuestring = lit;
+    return v;
+}
+
+cJSON *rj_dup(const cJSON *v) { return v ? cJSON_Duplicate(v, 1) : NULL; }
+
+int rj_is_integral(const cJSON *v) {
+    if (!cJSON_IsNumber(v)) return 0;
+    double d = v->valuedouble;
+    return isfinite(d) && floor(d) == d;
+}
+
+static void print_number(const cJSON *v, rbuf_t *out) {
+    if (v->valuestring) { rbuf_puts(out, v->valuestring); return; }
+    double d = v->valuedouble;
+    if (!isfinite(d)) { rbuf_puts(out, "null"); return; } /* JSON has no NaN/Infinity (JS prints null) */
+    if (floor(d) == d && fabs(d) < 9007199254740992.0) { rbuf_printf(out, "%.0f", d); return; }
+    char tmp[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d) break;
+    }
+    rbuf_puts(out, tmp);
+}
+
+void rj_print_to(const cJSON *v, rbuf_t *out) {
+    if (!v) { rbuf_puts(out, "null"); return; }
+    switch (v->type & 0xFF) {
+    case cJSON_NULL: rbuf_puts(out, "null"); return;
+    case cJSON_False: rbuf_puts(out, "false"); return;
+    case cJSON_True: rbuf_puts(out, "true"); return;
+    case cJSON_Number: print_number(v, out); return;
+    case cJSON_String: rbuf_json_string(out, v->valuestring, strlen(v->valuestring)); return;
+    case cJSON_Raw: rbuf_puts(out, v->valuestring ? v->valuestring : "null"); return;
+    case cJSON_Array: {
+        rbuf_putc(out, '[');
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (c != v->child) rbuf_putc(out, ',');
+            rj_print_to(c, out);
+        }
+        rbuf_putc(out, ']');
+        return;
+    }
+    case cJSON_Object: {
+        rbuf_putc(out, '{');
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (c != v->child) rbuf_putc(out, ',');
+            const char *k = c->string ? c->string : "";
+            rbuf_json_string(out, k, strlen(k));
+            rbuf_putc(out, ':');
+            rj_print_to(c, out);
+        }
+        rbuf_putc(out, '}');
+        return;
+    }
+    default: rbuf_puts(out, "null");
+    }
+}
+
+char *rj_print(const cJSON *v) {
+    rbuf_t b = RBUF_INIT;
+    rj_print_to(v, &b);
+    return rbuf_detach(&b);
+}

@@ -1,0 +1,40 @@
+/* json.h — strict JSON parse/print on cJSON trees.
+ *
+ * Why not cJSON_Parse/cJSON_Print: we must reject invalid UTF-8, bound nesting depth,
+ * name the failing position, and keep numbers exact (an int beyond 2^53 must come out
+ * as it went in).  Parsed numbers keep their original text in `valuestring`
+ * (cJSON frees it with the node); rj_print writes that text back verbatim.  Numbers
+ * created by code (no valuestring) print as integers when integral and
+ * |x| < 2^53, else with the shortest %.17g form that round-trips.
+ */
+#ifndef RUDDER_JSON_H
+#define RUDDER_JSON_H
+#include <cjson/cJSON.h>
+#include "ruddercore.h"
+#include "buf.h"
+
+#define RJ_DEFAULT_MAX_DEPTH 64
+
+/* Parses exactly one JSON value (surrounding whitespace allowed).  On failure returns
+ * NULL, sets *err (INVALID_JSON, INVALID_UTF8, TOO_DEEP, NO_MEMORY) and writes a message
+ * with the byte offset into errstr. max_depth <= 0 means RJ_DEFAULT_MAX_DEPTH. */
+cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
+                char *errstr, size_t errstr_size);
+
+/* Compact JSON text, key order as in the tree. */
+void rj_print_to(const cJSON *v, rbuf_t *out);
+char *rj_print(const cJSON *v);           /* malloc'd; NULL on oom */
+
+/* Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF). 1 valid, 0 not. */
+int rj_utf8_valid(const char *s, size_t n);
+
+/* A number node that prints as the given literal text (e.g. "18446744073709551616"). */
+cJSON *rj_number_literal(const char *text, size_t n);
+
+/* Deep copy that keeps number literals (cJSON_Duplicate does too, but says so here). */
+cJSON *rj_dup(const cJSON *v);
+
+/* Number value as double; 1 if v is a number. */
+int rj_is_integral(const cJSON *v);
+
+#endif

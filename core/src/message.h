@@ -1,0 +1,20 @@
+/* message.h — Segment-spec validation and the envelope (spec/rudderstack.md §3.5). */
+#ifndef RUDDER_MESSAGE_H
+#define RUDDER_MESSAGE_H
+#include <cjson/cJSON.h>
+#include "ruddercore.h"
+#include "buf.h"
+
+typedef struct message_opts {
+    size_t max_event_bytes;        /* 0 = no limit */
+    const char *library_suffix;    /* "" or "ruddercore-python" ... */
+    long long now_ms;              /* enqueue time (epoch ms); 0 = read the clock */
+} message_opts_t;
+
+/* Validates msg (not modified) for the call type and writes the envelope into out as
+ * JSON text WITHOUT the closing '}' so the sender can append ,"sentAt":"..."} at each
+ * attempt.  msgid_out (>= 37 bytes, may be NULL) receives the messageId. */
+rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
+                           rbuf_t *out, char *msgid_out, char *errstr, size_t errstr_size);
+
+#endif

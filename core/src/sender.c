@@ -1,0 +1,232 @@
+/* sender.c — the one sender thread: waits for a trigger (flushAt, flushInterval, flush,
+ * close), takes a batch up to maxQueueSize bytes, builds and gzips the body, posts it,
+ * retries transient failures with backoff, splits on 413, and reports the outcome.
+ * The queue lock is never held during JSON, gzip or HTTP. */
+#include "backoff.h"
+#include "client.h"
+#include "clock.h"
+#include "gzip.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct sender_ctx {
+    rudder_client_t *c;
+    gzipper_t gz;
+    rbuf_t body, wire;
+    uint64_t rng;
+} sender_ctx_t;
+
+static double rand01(sender_ctx_t *s) {
+    s->rng ^= s->rng << 13; s->rng ^= s->rng >> 7; s->rng ^= s->rng << 17;
+    return (double)(s->rng >> 11) / (double)(1ULL << 53);
+}
+
+static void deadline_ts(int64_t mono_ms, struct timespec *ts) {
+    ts->tv_sec = mono_ms / 1000;
+    ts->tv_nsec = (long)(mono_ms % 1000) * 1000000L;
+}
+
+/* {"batch":[e1,e2,...],"sentAt":"..."} with each event's sentAt set to now. */
+static void build_body(sender_ctx_t *s, qevent_t *list) {
+    char now[RUDDER_ISO_LEN + 1];
+    clock_iso(clock_wall_ms(), now);
+    rbuf_t *b = &s->body;
+    rbuf_reset(b);
+    rbuf_puts(b, "{\"batch\":[");
+    for (qevent_t *e = list; e; e = e->next) {
+        if (e != list) rbuf_putc(b, ',');
+        rbuf_append(b, e->text, e->len);
+        rbuf_puts(b, ",\"sentAt\":\"");
+        rbuf_append(b, now, RUDDER_ISO_LEN);
+        rbuf_puts(b, "\"}");
+    }
+    rbuf_puts(b, "],\"sentAt\":\"");
+    rbuf_append(b, now, RUDDER_ISO_LEN);
+    rbuf_puts(b, "\"}");
+}
+
+/* JSON array of the events' messageIds, or of the full events (sentAt omitted). */
+static char *ids_json(qevent_t *list) {
+    rbuf_t b = RBUF_INIT;
+    rbuf_putc(&b, '[');
+    for (qevent_t *e = list; e; e = e->next) {
+        if (e != list) rbuf_putc(&b, ',');
+        rbuf_json_string(&b, e->msgid, strlen(e->msgid));
+    }
+    rbuf_putc(&b, ']');
+    return rbuf_detach(&b);
+}
+
+static char *events_json(qevent_t *list) {
+    rbuf_t b = RBUF_INIT;
+    rbuf_putc(&b, '[');
+    for (qevent_t *e = list; e; e = e->next) {
+        if (e != list) rbuf_putc(&b, ',');
+        rbuf_append(&b, e->text, e->len);
+        rbuf_putc(&b, '}');
+    }
+    rbuf_putc(&b, ']');
+    return rbuf_detach(&b);
+}
+
+static void report_outcome(rudder_client_t *c, rudder_report_kind_t kind, rudder_err_t err, int status,
+                           qevent_t *list, size_t n, const char *why) {
+    if (kind == RUDDER_REPORT_DELIVERED) {
+        atomic_fetch_add(&c->stats.sent_events, n);
+        atomic_fetch_add(&c->stats.sent_batches, 1);
+    } else if (kind == RUDDER_REPORT_FAILED) {
+        atomic_fetch_add(&c->stats.failed_events, n);
+        client_set_last_error(c, why);
+        client_log(c, RUDDER_LOG_ERROR, "%zu events failed: %s", n, why);
+    } else {
+        atomic_fetch_add(&c->stats.dropped_events, n);
+        client_set_last_error(c, why);
+    }
+    if (!c->reports.cb) return;
+    char *ids = ids_json(list);
+    char *evs = kind == RUDDER_REPORT_DELIVERED ? NULL : events_json(list);
+    if (reports_push(&c->reports, kind, err, status, n, RUDDER_LOG_INFO, strdup(why), ids, evs) != 0)
+        atomic_fetch_add(&c->stats.reports_lost, 1);
+}
+
+static int is_transient(const http_result_t *r) {
+    if (r->status == 0) return 1;               /* network error, timeout, reset */
+    if (r->status == 408 || r->status == 429) return 1;
+    return r->status >= 500;
+}
+
+/* Waits until mono time `until` or the close deadline; returns 1 if interrupted by close. */
+static int retry_sleep(rudder_client_t *c, int64_t until) {
+    pthread_mutex_lock(&c->mu);
+    int aborted = 0;
+    for (;;) {
+        int64_t now = clock_mono_ms();
+        if (c->abort_io || (c->stopping && now >= c->abort_at_mono)) { aborted = 1; break; }
+        if (now >= until) break;
+        int64_t wake_at = until;
+        if (c->stopping && c->abort_at_mono < wake_at) wake_at = c->abort_at_mono;
+        struct timespec ts;
+        deadline_ts(wake_at, &ts);
+        pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return aborted;
+}
+
+/* Sends one batch to a final state; frees the list. */
+static void send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
+    rudder_client_t *c = s->c;
+    for (int attempt = 0;; attempt++) {
+        build_body(s, list);
+        const char *payload = s->body.data;
+        size_t payload_len = s->body.len;
+        if (c->gzip && gzipper_compress(&s->gz, s->body.data, s->body.len, &s->wire) == 0) {
+            payload = s->wire.data;
+            payload_len = s->wire.len;
+        }
+        if (s->body.oom) {
+            report_outcome(c, RUDDER_REPORT_FAILED, RUDDER_ERR_NO_MEMORY, 0, list, n, "out of memory building the batch");
+            break;
+        }
+        http_result_t res;
+        atomic_fetch_add(&c->stats.http_requests, 1);
+        transport_post(c->transport, payload, payload_len, payload != s->body.data, &res);
+        if (res.status) atomic_store(&c->stats.last_http_status, res.status);
+        if (res.aborted) {
+            report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, 0, list, n, "not delivered before close() gave up");
+            break;
+        }
+        if (res.status >= 200 && res.status < 300) {
+            atomic_fetch_add(&c->stats.sent_bytes_raw, s->body.len);
+            atomic_fetch_add(&c->stats.sent_bytes_wire, payload_len);
+            report_outcome(c, RUDDER_REPORT_DELIVERED, RUDDER_OK, res.status, list, n, "delivered");
+            break;
+        }
+        if (res.status == 413 && n > 1) {
+            /* too large for this data plane: send each half on its own (no attempt counted) */
+            size_t half = n / 2;
+            qevent_t *mid = list;
+            for (size_t i = 1; i < half; i++) mid = mid->next;
+            qevent_t *second = mid->next;
+            mid->next = NULL;
+            atomic_fetch_add(&c->stats.split_batches, 1);
+            client_log(c, RUDDER_LOG_WARN, "data plane answered 413 for %zu events; sending two halves", n);
+            send_batch(s, list, half);
+            send_batch(s, second, n - half);
+            return;
+        }
+        char why[700];
+        if (res.status) snprintf(why, sizeof why, "HTTP %d: %.500s", res.status, res.body);
+        else snprintf(why, sizeof why, "%s", res.error);
+        size_t wl = strlen(why);
+        while (wl && (why[wl - 1] == '\n' || why[wl - 1] == '\r')) why[--wl] = '\0';
+        if (!is_transient(&res)) {
+            report_outcome(c, RUDDER_REPORT_FAILED, RUDDER_ERR_HTTP, res.status, list, n, why);
+            break;
+        }
+        if (attempt >= c->retry_count) {
+            char final[760];
+            snprintf(final, sizeof final, "%s (gave up after %d retries)", why, attempt);
+            report_outcome(c, RUDDER_REPORT_FAILED, RUDDER_ERR_TRANSPORT, res.status, list, n, final);
+            break;
+        }
+        int64_t delay = backoff_delay_ms(attempt + 1, c->retry_base_ms, c->retry_max_ms, res.retry_after_ms, rand01(s));
+        atomic_fetch_add(&c->stats.retries, 1);
+        client_log(c, RUDDER_LOG_WARN, "batch of %zu events: %s; retry %d in %lld ms", n, why, attempt + 1, (long long)delay);
+        if (retry_sleep(c, clock_mono_ms() + delay)) {
+            report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, res.status, list, n, "not delivered before close() gave up (was retrying)");
+            break;
+        }
+    }
+    qevent_free_list(list);
+}
+
+void *sender_main(void *arg) {
+    sender_ctx_t s;
+    memset(&s, 0, sizeof s);
+    s.c = arg;
+    rudder_client_t *c = s.c;
+    s.rng = (uint64_t)clock_wall_ms() * 0x9E3779B97F4A7C15ULL | 1;
+    rbuf_init(&s.body);
+    rbuf_init(&s.wire);
+    if (c->gzip && gzipper_init(&s.gz, c->gzip_level) != 0) c->gzip = 0;
+
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        int64_t now = clock_mono_ms();
+        if (c->stopping && (c->q.count == 0 || now >= c->abort_at_mono || c->abort_io)) break;
+        if (c->q.count == 0) {
+            pthread_cond_wait(&c->wake, &c->mu);
+            continue;
+        }
+        int64_t due = c->q.head->enq_mono_ms + c->flush_interval_ms;
+        int ready = c->stopping || c->q.count >= (size_t)c->flush_at || c->flush_mark > c->taken_seq || now >= due;
+        if (!ready) {
+            struct timespec ts;
+            deadline_ts(due, &ts);
+            pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+            continue;
+        }
+        size_t n;
+        qevent_t *batch = queue_take_batch(&c->q, c->max_body, &n);
+        qevent_t *last = batch;
+        while (last->next) last = last->next;
+        uint64_t batch_last_seq = last->seq;
+        c->taken_seq = batch_last_seq;
+        pthread_mutex_unlock(&c->mu);
+
+        send_batch(&s, batch, n);
+
+        pthread_mutex_lock(&c->mu);
+        c->completed_seq = batch_last_seq;
+        pthread_cond_broadcast(&c->done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    gzipper_end(&s.gz);
+    rbuf_free(&s.body);
+    rbuf_free(&s.wire);
+    return NULL;
+}
