@@ -1,6 +1,7 @@
 /* client.c — the public client API: create, the six calls, poll, flush, close, destroy,
  * queue length, and fork safety.  Calls validate and build the envelope on the caller's
  * thread, then take the queue lock only to append. */
+#include "batch.h"
 #include "client.h"
 #include "clock.h"
 #include "json.h"
@@ -410,21 +411,9 @@ rudder_err_t rudder_close(rudder_client_t *c, int timeout_ms, size_t *lost) {
     size_t n_left = qevent_list_count(left);
     if (n_left) {
         atomic_fetch_add(&c->stats.dropped_events, n_left);
-        if (c->reports.cb) {
-            rbuf_t ids = RBUF_INIT, evs = RBUF_INIT;
-            rbuf_putc(&ids, '[');
-            rbuf_putc(&evs, '[');
-            for (qevent_t *e = left; e; e = e->next) {
-                if (e != left) { rbuf_putc(&ids, ','); rbuf_putc(&evs, ','); }
-                rbuf_json_string(&ids, e->msgid, strlen(e->msgid));
-                rbuf_append(&evs, e->text, e->len);
-                rbuf_putc(&evs, '}');
-            }
-            rbuf_putc(&ids, ']');
-            rbuf_putc(&evs, ']');
+        if (c->reports.cb)
             reports_push(&c->reports, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, 0, n_left, RUDDER_LOG_INFO,
-                         strdup("still queued when close() gave up"), rbuf_detach(&ids), rbuf_detach(&evs));
-        }
+                         strdup("still queued when close() gave up"), batch_ids_json(left), batch_events_json(left));
     }
     qevent_free_list(left);
     size_t n_lost = (size_t)(atomic_load(&c->stats.dropped_events) - dropped_before);

@@ -3,6 +3,7 @@
  * retries transient failures with backoff, splits on 413, and reports the outcome.
  * The queue lock is never held during JSON, gzip or HTTP. */
 #include "backoff.h"
+#include "batch.h"
 #include "client.h"
 #include "clock.h"
 #include "gzip.h"
@@ -29,47 +30,10 @@ static void deadline_ts(int64_t mono_ms, struct timespec *ts) {
     ts->tv_nsec = (long)(mono_ms % 1000) * 1000000L;
 }
 
-/* {"batch":[e1,e2,...],"sentAt":"..."} with each event's sentAt set to now. */
 static void build_body(sender_ctx_t *s, qevent_t *list) {
     char now[RUDDER_ISO_LEN + 1];
     clock_iso(clock_wall_ms(), now);
-    rbuf_t *b = &s->body;
-    rbuf_reset(b);
-    rbuf_puts(b, "{\"batch\":[");
-    for (qevent_t *e = list; e; e = e->next) {
-        if (e != list) rbuf_putc(b, ',');
-        rbuf_append(b, e->text, e->len);
-        rbuf_puts(b, ",\"sentAt\":\"");
-        rbuf_append(b, now, RUDDER_ISO_LEN);
-        rbuf_puts(b, "\"}");
-    }
-    rbuf_puts(b, "],\"sentAt\":\"");
-    rbuf_append(b, now, RUDDER_ISO_LEN);
-    rbuf_puts(b, "\"}");
-}
-
-/* JSON array of the events' messageIds, or of the full events (sentAt omitted). */
-static char *ids_json(qevent_t *list) {
-    rbuf_t b = RBUF_INIT;
-    rbuf_putc(&b, '[');
-    for (qevent_t *e = list; e; e = e->next) {
-        if (e != list) rbuf_putc(&b, ',');
-        rbuf_json_string(&b, e->msgid, strlen(e->msgid));
-    }
-    rbuf_putc(&b, ']');
-    return rbuf_detach(&b);
-}
-
-static char *events_json(qevent_t *list) {
-    rbuf_t b = RBUF_INIT;
-    rbuf_putc(&b, '[');
-    for (qevent_t *e = list; e; e = e->next) {
-        if (e != list) rbuf_putc(&b, ',');
-        rbuf_append(&b, e->text, e->len);
-        rbuf_putc(&b, '}');
-    }
-    rbuf_putc(&b, ']');
-    return rbuf_detach(&b);
+    batch_build_body(&s->body, list, now);
 }
 
 static void report_outcome(rudder_client_t *c, rudder_report_kind_t kind, rudder_err_t err, int status,
@@ -86,8 +50,8 @@ static void report_outcome(rudder_client_t *c, rudder_report_kind_t kind, rudder
         client_set_last_error(c, why);
     }
     if (!c->reports.cb) return;
-    char *ids = ids_json(list);
-    char *evs = kind == RUDDER_REPORT_DELIVERED ? NULL : events_json(list);
+    char *ids = batch_ids_json(list);
+    char *evs = kind == RUDDER_REPORT_DELIVERED ? NULL : batch_events_json(list);
     if (reports_push(&c->reports, kind, err, status, n, RUDDER_LOG_INFO, strdup(why), ids, evs) != 0)
         atomic_fetch_add(&c->stats.reports_lost, 1);
 }
