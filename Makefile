@@ -1,0 +1,35 @@
+# The two commands a newcomer needs:  make demo   and   make test
+BUILD ?= build
+JOBS ?= 2
+
+.PHONY: all deps build demo test test-c test-python test-lua bench confdoc clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Sends a few events through the C client and the walkerOS destination to a local data plane
+# on 127.0.0.1 and prints what arrived.
+demo: build
+	./scripts/demo.sh $(BUILD)
+
+# Every test: C (ctest, incl. the walkerOS conformance vectors), Python, Lua 5.4, LuaJIT, nginx.
+test: build
+	./scripts/test.sh $(BUILD)
+
+test-c: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	./bench/run.sh $(BUILD)
+
+confdoc: build
+	$(BUILD)/tools/rudder-confdoc > CONFIGURATION.md
+
+clean:
+	rm -rf $(BUILD) build-*

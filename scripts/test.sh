@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test suite; exits non-zero if any fails. Called by `make test` and .ci/run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+failed=()
+
+step() { echo; echo "=== $1"; }
+
+step "C tests (ctest)"
+(cd "$BUILD" && ctest --output-on-failure -j2) || failed+=("c")
+
+if [ -f setup.py ] && [ -d tests/python ]; then
+  step "Python tests (pytest)"
+  VENV="$BUILD/venv"
+  (
+    set -e
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    [ -f tests/python/requirements.txt ] && "$VENV/bin/python" -m pip install -q -r tests/python/requirements.txt
+    "$VENV/bin/python" -m pip install -q .
+    RUDDER_DATAPLANE_BIN="$PWD/$BUILD/tools/dataplane/rudder-dataplane" "$VENV/bin/python" -m pytest tests/python -q
+  ) || failed+=("python")
+fi
+
+if [ -x tests/lua/run.sh ]; then
+  step "Lua tests (busted on Lua 5.4 and LuaJIT, nginx)"
+  (
+    set -e
+    for lua in 5.4 luajit; do
+      cmake -S . -B "$BUILD-lua-$lua" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUDDERCORE_LUA=$lua \
+            -DRUDDERCORE_TESTS=OFF -DRUDDERCORE_BENCH=OFF >/dev/null
+      cmake --build "$BUILD-lua-$lua" -j2
+    done
+    RUDDER_DATAPLANE_BIN="$PWD/$BUILD/tools/dataplane/rudder-dataplane" tests/lua/run.sh "$BUILD-lua-5.4" "$BUILD-lua-luajit"
+  ) || failed+=("lua")
+fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED suites: ${failed[*]}"
+  exit 1
+fi
+echo "all test suites passed"
