@@ -238,20 +238,12 @@ static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *m
     return RUDDER_OK;
 }
 
-static rudder_err_t call_common(rudder_client_t *c, rudder_call_type_t type, const cJSON *msg,
-                                char *errstr, size_t size, char *msgid_out) {
-    rbuf_t text = RBUF_INIT;
-    char msgid[37];
-    rudder_err_t e = message_build(type, msg, &c->mopts, &text, msgid, errstr, size);
-    if (e == RUDDER_OK) e = enqueue_text(c, &text, msgid, errstr, size);
-    rbuf_free(&text);
-    if (e != RUDDER_OK) {
-        count_rejection(c, e);
-        return e;
-    }
-    atomic_fetch_add(&c->stats.accepted, 1);
-    if (msgid_out) memcpy(msgid_out, msgid, 37);
-    return RUDDER_OK;
+static rudder_err_t accept(rudder_client_t *c, rudder_err_t e, rbuf_t *text, const char *msgid,
+                          char *errstr, size_t size) {
+    if (e == RUDDER_OK) e = enqueue_text(c, text, msgid, errstr, size);
+    if (e != RUDDER_OK) count_rejection(c, e);
+    else atomic_fetch_add(&c->stats.accepted, 1);
+    return e;
 }
 
 rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, const cJSON *msg,
@@ -259,8 +251,16 @@ rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, c
     if (errstr && size) errstr[0] = '\0';
     if (!c || !msg) return RUDDER_ERR_INVALID_ARG;
     if (!c->enabled) return RUDDER_OK;
-    return call_common(c, type, msg, errstr, size, msgid_out);
+    rbuf_t text = RBUF_INIT;
+    char msgid[37];
+    rudder_err_t e = accept(c, message_build(type, msg, &c->mopts, &text, msgid, errstr, size), &text, msgid, errstr, size);
+    rbuf_free(&text);
+    if (e == RUDDER_OK && msgid_out) memcpy(msgid_out, msgid, 37);
+    return e;
 }
+
+/* Each producer thread keeps one envelope buffer, so a call allocates only its queue entry. */
+static __thread rbuf_t tls_text;
 
 rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char *json, size_t len,
                          char *errstr, size_t size, char *msgid_out, size_t msgid_size) {
@@ -270,16 +270,12 @@ rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char
         return RUDDER_ERR_INVALID_ARG;
     }
     if (!c->enabled) return RUDDER_OK;
-    rudder_err_t e;
-    cJSON *msg = rj_parse(json, len, 0, &e, errstr, size);
-    if (!msg) {
-        count_rejection(c, e);
-        return e;
-    }
-    char id[37];
-    e = call_common(c, type, msg, errstr, size, id);
-    cJSON_Delete(msg);
-    if (e == RUDDER_OK && msgid_out && msgid_size) snprintf(msgid_out, msgid_size, "%s", id);
+    char msgid[37];
+    rbuf_reset(&tls_text);
+    rudder_err_t e = accept(c, message_build_text(type, json, len, &c->mopts, &tls_text, msgid, errstr, size),
+                            &tls_text, msgid, errstr, size);
+    if (tls_text.cap > 1 << 20) rbuf_free(&tls_text); /* don't keep a huge buffer per thread */
+    if (e == RUDDER_OK && msgid_out && msgid_size) snprintf(msgid_out, msgid_size, "%s", msgid);
     return e;
 }
 

@@ -175,8 +175,8 @@ bad:
     return NULL;
 }
 
-static cJSON *parse_number(parser_t *p) {
-    size_t start = p->i;
+/* Validates the number grammar at p->i and advances past it. */
+static int scan_number(parser_t *p) {
     if (p->i < p->n && p->s[p->i] == '-') p->i++;
     if (p->i >= p->n) goto bad;
     if (p->s[p->i] == '0') p->i++;
@@ -193,14 +193,18 @@ static cJSON *parse_number(parser_t *p) {
         if (p->i >= p->n || p->s[p->i] < '0' || p->s[p->i] > '9') goto bad;
         while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9') p->i++;
     }
-    {
-        cJSON *v = rj_number_literal(p->s + start, p->i - start);
-        if (!v) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
-        return v;
-    }
+    return 0;
 bad:
     fail(p, RUDDER_ERR_INVALID_JSON, "invalid number");
-    return NULL;
+    return -1;
+}
+
+static cJSON *parse_number(parser_t *p) {
+    size_t start = p->i;
+    if (scan_number(p)) return NULL;
+    cJSON *v = rj_number_literal(p->s + start, p->i - start);
+    if (!v) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+    return v;
 }
 
 static cJSON *parse_value(parser_t *p);
@@ -276,6 +280,173 @@ static cJSON *parse_value(parser_t *p) {
     }
     fail(p, RUDDER_ERR_INVALID_JSON, "unexpected character");
     return NULL;
+}
+
+/* ---- validating scanner: no tree, used on the hot path of the calls ---------------- */
+
+/* 1 for bytes that need a closer look inside a string: controls, '"', '\\', non-ASCII. */
+static const unsigned char STR_SPECIAL[256] = {
+    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1,
+};
+
+static int scan_string(parser_t *p) {
+    p->i++; /* opening quote */
+    while (p->i < p->n) {
+        /* plain ASCII runs are the common case: skip them 4 bytes at a time */
+        while (p->i + 4 <= p->n && !(STR_SPECIAL[(unsigned char)p->s[p->i]] | STR_SPECIAL[(unsigned char)p->s[p->i + 1]] |
+                                     STR_SPECIAL[(unsigned char)p->s[p->i + 2]] | STR_SPECIAL[(unsigned char)p->s[p->i + 3]]))
+            p->i += 4;
+        if (p->i >= p->n) break;
+        unsigned char c = (unsigned char)p->s[p->i];
+        if (c == '"') { p->i++; return 0; }
+        if (c < 0x20) { fail(p, RUDDER_ERR_INVALID_JSON, "control character in string"); return -1; }
+        if (c == '\\') {
+            if (p->i + 1 >= p->n) break;
+            char e = p->s[p->i + 1];
+            if (e == 'u') {
+                unsigned cp;
+                if (p->i + 6 > p->n || hex4(p->s + p->i + 2, &cp) != 0) { fail(p, RUDDER_ERR_INVALID_JSON, "bad \\u escape"); return -1; }
+                p->i += 6;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    unsigned lo;
+                    if (p->i + 6 > p->n || p->s[p->i] != '\\' || p->s[p->i + 1] != 'u' ||
+                        hex4(p->s + p->i + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
+                        fail(p, RUDDER_ERR_INVALID_UTF8, "unpaired surrogate in \\u escape"); return -1;
+                    }
+                    p->i += 6;
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    fail(p, RUDDER_ERR_INVALID_UTF8, "unpaired surrogate in \\u escape"); return -1;
+                } else if (cp == 0) {
+                    fail(p, RUDDER_ERR_INVALID_JSON, "\\u0000 is not allowed in strings"); return -1;
+                }
+                continue;
+            }
+            if (!strchr("\"\\/bfnrt", e) || !e) { fail(p, RUDDER_ERR_INVALID_JSON, "bad escape in string"); return -1; }
+            p->i += 2;
+            continue;
+        }
+        if (c < 0x80) { p->i++; continue; }
+        size_t k = utf8_seq((const unsigned char *)p->s + p->i, p->n - p->i);
+        if (!k) { fail(p, RUDDER_ERR_INVALID_UTF8, "invalid UTF-8 in string"); return -1; }
+        p->i += k;
+    }
+    fail(p, RUDDER_ERR_INVALID_JSON, "unterminated string");
+    return -1;
+}
+
+static int scan_value(parser_t *p);
+
+static int scan_container(parser_t *p, int is_object) {
+    if (++p->depth > p->max_depth) { fail(p, RUDDER_ERR_TOO_DEEP, "nesting deeper than the limit"); return -1; }
+    p->i++;
+    skip_ws(p);
+    if (p->i < p->n && p->s[p->i] == (is_object ? '}' : ']')) { p->i++; p->depth--; return 0; }
+    for (;;) {
+        if (is_object) {
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != '"') { fail(p, RUDDER_ERR_INVALID_JSON, "expected a string key"); return -1; }
+            if (scan_string(p)) return -1;
+            skip_ws(p);
+            if (p->i >= p->n || p->s[p->i] != ':') { fail(p, RUDDER_ERR_INVALID_JSON, "expected ':'"); return -1; }
+            p->i++;
+        }
+        if (scan_value(p)) return -1;
+        skip_ws(p);
+        if (p->i >= p->n) { fail(p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); return -1; }
+        char c = p->s[p->i];
+        if (c == ',') { p->i++; continue; }
+        if (c == (is_object ? '}' : ']')) { p->i++; break; }
+        fail(p, RUDDER_ERR_INVALID_JSON, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
+        return -1;
+    }
+    p->depth--;
+    return 0;
+}
+
+static int scan_value(parser_t *p) {
+    skip_ws(p);
+    if (p->i >= p->n) { fail(p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); return -1; }
+    char c = p->s[p->i];
+    switch (c) {
+    case '{': return scan_container(p, 1);
+    case '[': return scan_container(p, 0);
+    case '"': return scan_string(p);
+    case 't': if (p->n - p->i >= 4 && !memcmp(p->s + p->i, "true", 4)) { p->i += 4; return 0; } break;
+    case 'f': if (p->n - p->i >= 5 && !memcmp(p->s + p->i, "false", 5)) { p->i += 5; return 0; } break;
+    case 'n': if (p->n - p->i >= 4 && !memcmp(p->s + p->i, "null", 4)) { p->i += 4; return 0; } break;
+    default:
+        if (c == '-' || (c >= '0' && c <= '9')) return scan_number(p);
+    }
+    fail(p, RUDDER_ERR_INVALID_JSON, "unexpected character");
+    return -1;
+}
+
+static char value_kind(char c) {
+    switch (c) {
+    case '{': return 'o';
+    case '[': return 'a';
+    case '"': return 's';
+    case 't': return 't';
+    case 'f': return 'f';
+    case 'n': return 'z';
+    default: return 'n';
+    }
+}
+
+int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
+                   rudder_err_t *err, char *errstr, size_t errstr_size) {
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size};
+    if (errstr && errstr_size) errstr[0] = '\0';
+    int count = 0;
+    if (!text) { fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text"); goto out; }
+    skip_ws(&p);
+    if (p.i >= p.n || p.s[p.i] != '{') {
+        /* not an object: still say why precisely when it is not even JSON */
+        size_t start = p.i;
+        if (scan_value(&p) == 0) {
+            skip_ws(&p);
+            if (p.i != p.n) fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected text after the JSON value");
+            else { p.i = start; fail(&p, RUDDER_ERR_NOT_OBJECT, "not a JSON object"); }
+        }
+        goto out;
+    }
+    p.depth = 1;
+    p.i++;
+    skip_ws(&p);
+    if (p.i < p.n && p.s[p.i] == '}') { p.i++; goto tail; }
+    for (;;) {
+        skip_ws(&p);
+        if (p.i >= p.n || p.s[p.i] != '"') { fail(&p, RUDDER_ERR_INVALID_JSON, "expected a string key"); goto out; }
+        size_t ks = p.i;
+        if (scan_string(&p)) goto out;
+        size_t ke = p.i;
+        skip_ws(&p);
+        if (p.i >= p.n || p.s[p.i] != ':') { fail(&p, RUDDER_ERR_INVALID_JSON, "expected ':'"); goto out; }
+        p.i++;
+        skip_ws(&p);
+        size_t vs = p.i;
+        if (scan_value(&p)) goto out;
+        if (count >= max_members) { fail(&p, RUDDER_ERR_TOO_DEEP, "too many top-level members"); goto out; }
+        rj_member_t *m = &members[count++];
+        m->key = text + ks + 1;
+        m->key_len = ke - ks - 2;
+        m->key_escaped = memchr(m->key, '\\', m->key_len) != NULL;
+        m->val = text + vs;
+        m->val_len = p.i - vs;
+        m->kind = value_kind(text[vs]);
+        skip_ws(&p);
+        if (p.i >= p.n) { fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); goto out; }
+        if (p.s[p.i] == ',') { p.i++; continue; }
+        if (p.s[p.i] == '}') { p.i++; break; }
+        fail(&p, RUDDER_ERR_INVALID_JSON, "expected ',' or '}'");
+        goto out;
+    }
+tail:
+    skip_ws(&p);
+    if (p.i != p.n) fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected text after the JSON value");
+out:
+    if (err) *err = p.err;
+    return p.err == RUDDER_OK ? count : -1;
 }
 
 cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,

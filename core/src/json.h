@@ -21,6 +21,23 @@
 cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
                 char *errstr, size_t errstr_size);
 
+/* One top-level member of a scanned object: spans into the original text. */
+typedef struct rj_member {
+    const char *key;     /* raw key text between the quotes (escapes not decoded) */
+    size_t key_len;
+    int key_escaped;     /* the raw key holds a backslash escape */
+    const char *val;     /* the value's JSON text, verbatim */
+    size_t val_len;
+    char kind;           /* o(bject) a(rray) s(tring) n(umber) t(rue) f(alse) z(null) */
+} rj_member_t;
+
+/* Validates text fully (grammar, UTF-8, depth) without building a tree; when it is an
+ * object, records its top-level members.  Returns the member count, or -1 with *err set
+ * (RUDDER_ERR_NOT_OBJECT for valid JSON that is not an object; TOO_DEEP when the object
+ * has more than max_members members). */
+int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
+                   rudder_err_t *err, char *errstr, size_t errstr_size);
+
 /* Compact JSON text, key order as in the tree. */
 void rj_print_to(const cJSON *v, rbuf_t *out);
 char *rj_print(const cJSON *v);           /* malloc'd; NULL on oom */

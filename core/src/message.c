@@ -1,6 +1,10 @@
 /* message.c — validates a Segment-spec message and writes its envelope as JSON text
- * (spec/rudderstack.md §3.5).  The text ends without '}' so that the sender appends
- * ,"sentAt":"..."} at every attempt without re-serialising the event. */
+ * (spec/rudderstack.md §3.5).
+ *
+ * The caller's JSON is scanned once (validated, no tree built) and values are copied
+ * verbatim into the envelope, so numbers stay exact and a call costs about one pass over
+ * its bytes.  The text ends without '}' so that the sender appends ,"sentAt":"..."} at
+ * every attempt without re-serialising the event. */
 #include "message.h"
 #include "clock.h"
 #include "json.h"
@@ -11,6 +15,7 @@
 
 /* Bytes the sender appends per event: ,"sentAt":"YYYY-MM-DDTHH:MM:SS.mmmZ"} */
 #define SENT_AT_SUFFIX_LEN (11 + RUDDER_ISO_LEN + 2)
+#define MAX_MEMBERS 256
 
 static const char *const TYPE_NAMES[] = {"track", "identify", "group", "page", "screen", "alias"};
 
@@ -23,172 +28,98 @@ static rudder_err_t fail(char *errstr, size_t size, rudder_err_t e, const char *
     return e;
 }
 
-/* Keys the envelope writes itself, in this order; every other key is passed through. */
-static const char *const OWN_KEYS[] = {"type", "messageId", "originalTimestamp", "sentAt", "channel",
-                                       "userId", "anonymousId", "event", "name", "category",
-                                       "groupId", "previousId", "properties", "traits",
-                                       "timestamp", "context", "integrations", NULL};
+/* Keys the envelope writes itself; every other key is passed through as given. */
+enum own_key { K_TYPE, K_MESSAGE_ID, K_ORIGINAL_TS, K_SENT_AT, K_CHANNEL, K_USER_ID, K_ANON_ID, K_EVENT,
+               K_NAME, K_CATEGORY, K_GROUP_ID, K_PREVIOUS_ID, K_PROPERTIES, K_TRAITS, K_TIMESTAMP,
+               K_CONTEXT, K_INTEGRATIONS, K_COUNT };
+static const char *const OWN_KEYS[K_COUNT] = {"type", "messageId", "originalTimestamp", "sentAt", "channel",
+                                              "userId", "anonymousId", "event", "name", "category",
+                                              "groupId", "previousId", "properties", "traits",
+                                              "timestamp", "context", "integrations"};
 
-static int is_own_key(const char *k) {
-    for (int i = 0; OWN_KEYS[i]; i++)
-        if (strcmp(OWN_KEYS[i], k) == 0) return 1;
-    return 0;
+/* The key as plain text: raw when it has no escapes, else decoded into buf. */
+static const char *member_key(const rj_member_t *m, char *buf, size_t size, size_t *len) {
+    if (!m->key_escaped) { *len = m->key_len; return m->key; }
+    rbuf_t q = RBUF_INIT;
+    rbuf_putc(&q, '"');
+    rbuf_append(&q, m->key, m->key_len);
+    rbuf_putc(&q, '"');
+    cJSON *k = rj_parse(q.data, q.len, 1, NULL, NULL, 0);
+    rbuf_free(&q);
+    snprintf(buf, size, "%s", k && cJSON_IsString(k) ? k->valuestring : "");
+    cJSON_Delete(k);
+    *len = strlen(buf);
+    return buf;
 }
 
-/* An id field: string (empty = absent) or number (written as its decimal text). */
-typedef struct idval { const char *s; size_t n; char num[40]; } idval_t;
-
-static rudder_err_t read_id(const cJSON *msg, const char *key, idval_t *out, char *errstr, size_t size) {
-    out->s = NULL;
-    out->n = 0;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, key);
-    if (!v || cJSON_IsNull(v)) return RUDDER_OK;
-    if (cJSON_IsString(v)) {
-        if (v->valuestring[0]) { out->s = v->valuestring; out->n = strlen(v->valuestring); }
-        return RUDDER_OK;
-    }
-    if (cJSON_IsNumber(v)) {
-        rbuf_t b = RBUF_INIT;
-        rj_print_to(v, &b);
-        snprintf(out->num, sizeof out->num, "%s", rbuf_cstr(&b));
-        rbuf_free(&b);
-        out->s = out->num;
-        out->n = strlen(out->num);
-        return RUDDER_OK;
-    }
-    return fail(errstr, size, RUDDER_ERR_FIELD_TYPE, "'%s' must be a string or a number", key);
+static int own_key_index(const char *k, size_t n) {
+    static const unsigned char LEN[K_COUNT] = {4, 9, 17, 6, 7, 6, 11, 5, 4, 8, 7, 10, 10, 6, 9, 7, 12};
+    for (int i = 0; i < K_COUNT; i++)
+        if (LEN[i] == n && memcmp(OWN_KEYS[i], k, n) == 0) return i;
+    return -1;
 }
 
-static rudder_err_t read_object(const cJSON *msg, const char *key, const cJSON **out, char *errstr, size_t size) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, key);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v)) return RUDDER_OK;
-    if (!cJSON_IsObject(v)) return fail(errstr, size, RUDDER_ERR_FIELD_NOT_OBJECT, "'%s' must be a JSON object", key);
-    *out = v;
+/* A null member counts as absent. */
+static const rj_member_t *present(const rj_member_t *m) { return m && m->kind != 'z' ? m : NULL; }
+
+static int is_empty_string(const rj_member_t *m) { return m->kind == 's' && m->val_len == 2; }
+
+static rudder_err_t check_id(const rj_member_t *m, const char *key, char *errstr, size_t size) {
+    if (m && m->kind != 's' && m->kind != 'n')
+        return fail(errstr, size, RUDDER_ERR_FIELD_TYPE, "'%s' must be a string or a number", key);
     return RUDDER_OK;
 }
 
-static rudder_err_t read_string(const cJSON *msg, const char *key, const char **out, char *errstr, size_t size) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(msg, key);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v)) return RUDDER_OK;
-    if (!cJSON_IsString(v)) return fail(errstr, size, RUDDER_ERR_FIELD_TYPE, "'%s' must be a string", key);
-    *out = v->valuestring;
-    return RUDDER_OK;
+static rudder_err_t check_kind(const rj_member_t *m, char kind, const char *key, char *errstr, size_t size) {
+    if (!m || m->kind == kind) return RUDDER_OK;
+    if (kind == 'o') return fail(errstr, size, RUDDER_ERR_FIELD_NOT_OBJECT, "'%s' must be a JSON object", key);
+    return fail(errstr, size, RUDDER_ERR_FIELD_TYPE, "'%s' must be a string", key);
 }
 
-static void put_key(rbuf_t *out, const char *key) {
-    rbuf_putc(out, ',');
-    rbuf_putc(out, '"');
+static void put_raw_member(rbuf_t *out, const char *key, const rj_member_t *m) {
+    rbuf_puts(out, ",\"");
     rbuf_puts(out, key);
     rbuf_puts(out, "\":");
+    rbuf_append(out, m->val, m->val_len);
 }
 
-static void put_str_field(rbuf_t *out, const char *key, const char *s, size_t n) {
-    put_key(out, key);
-    rbuf_json_string(out, s, n);
+/* An id: strings verbatim, numbers as their decimal text in quotes. */
+static void put_id(rbuf_t *out, const char *key, const rj_member_t *m) {
+    rbuf_puts(out, ",\"");
+    rbuf_puts(out, key);
+    rbuf_puts(out, "\":");
+    if (m->kind == 'n') rbuf_putc(out, '"');
+    rbuf_append(out, m->val, m->val_len);
+    if (m->kind == 'n') rbuf_putc(out, '"');
 }
 
-rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
-                           rbuf_t *out, char *msgid_out, char *errstr, size_t size) {
-    if (errstr && size) errstr[0] = '\0';
-    if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
-    if (!cJSON_IsObject(msg)) return fail(errstr, size, RUDDER_ERR_NOT_OBJECT, "the %s message must be a JSON object", rudder_call_name(type));
-
-    rudder_err_t e;
-    idval_t user, anon, group, prev;
-    if ((e = read_id(msg, "userId", &user, errstr, size)) ||
-        (e = read_id(msg, "anonymousId", &anon, errstr, size)) ||
-        (e = read_id(msg, "groupId", &group, errstr, size)) ||
-        (e = read_id(msg, "previousId", &prev, errstr, size)))
-        return e;
-    const cJSON *properties, *traits, *context, *integrations;
-    if ((e = read_object(msg, "properties", &properties, errstr, size)) ||
-        (e = read_object(msg, "traits", &traits, errstr, size)) ||
-        (e = read_object(msg, "context", &context, errstr, size)))
-        return e;
-    /* integrations: only ever sent as an object (a non-object sends the event nowhere) */
-    if ((e = read_object(msg, "integrations", &integrations, errstr, size))) return e;
-    const char *event, *name, *category, *message_id, *orig_ts;
-    if ((e = read_string(msg, "event", &event, errstr, size)) ||
-        (e = read_string(msg, "name", &name, errstr, size)) ||
-        (e = read_string(msg, "category", &category, errstr, size)) ||
-        (e = read_string(msg, "messageId", &message_id, errstr, size)) ||
-        (e = read_string(msg, "originalTimestamp", &orig_ts, errstr, size)))
-        return e;
-
-    if (type == RUDDER_ALIAS) {
-        if (!user.s) return fail(errstr, size, RUDDER_ERR_MISSING_USER_ID, "alias needs a non-empty 'userId'%s", "");
-        if (!prev.s) return fail(errstr, size, RUDDER_ERR_MISSING_PREVIOUS_ID, "alias needs a non-empty 'previousId'%s", "");
-    } else if (!user.s && !anon.s) {
-        return fail(errstr, size, RUDDER_ERR_MISSING_IDENTITY, "%s needs a non-empty 'userId' or 'anonymousId'", rudder_call_name(type));
-    }
-    if (type == RUDDER_TRACK && (!event || !*event))
-        return fail(errstr, size, RUDDER_ERR_MISSING_EVENT, "track needs a non-empty 'event' name%s", "");
-    if (type == RUDDER_GROUP && !group.s)
-        return fail(errstr, size, RUDDER_ERR_MISSING_GROUP_ID, "group needs a non-empty 'groupId'%s", "");
-
-    /* timestamp: the caller's (string as given, number = epoch ms) */
-    char ts_buf[RUDDER_ISO_LEN + 1];
-    const char *timestamp = NULL;
-    const cJSON *tsv = cJSON_GetObjectItemCaseSensitive(msg, "timestamp");
-    if (tsv && !cJSON_IsNull(tsv)) {
-        if (cJSON_IsString(tsv) && tsv->valuestring[0]) timestamp = tsv->valuestring;
-        else if (cJSON_IsNumber(tsv)) { clock_iso((int64_t)tsv->valuedouble, ts_buf); timestamp = ts_buf; }
-        else return fail(errstr, size, RUDDER_ERR_FIELD_TYPE, "'%s' must be an ISO 8601 string or epoch milliseconds", "timestamp");
-    }
-
-    char id[37];
-    if (message_id && *message_id) snprintf(id, sizeof id, "%.36s", message_id);
-    else uuid_v4(id);
-    char orig[RUDDER_ISO_LEN + 1];
-    if (!orig_ts || !*orig_ts) {
-        clock_iso(opts && opts->now_ms ? opts->now_ms : clock_wall_ms(), orig);
-        orig_ts = orig;
-    }
-
-    size_t start = out->len;
-    rbuf_puts(out, "{\"type\":\"");
-    rbuf_puts(out, rudder_call_name(type));
-    rbuf_putc(out, '"');
-    if (message_id && *message_id) put_str_field(out, "messageId", message_id, strlen(message_id));
-    else put_str_field(out, "messageId", id, 36);
-    put_str_field(out, "originalTimestamp", orig_ts, strlen(orig_ts));
-    rbuf_puts(out, ",\"channel\":\"server\"");
-    if (user.s) put_str_field(out, "userId", user.s, user.n);
-    if (anon.s && type != RUDDER_ALIAS) put_str_field(out, "anonymousId", anon.s, anon.n);
-    if (type == RUDDER_TRACK) put_str_field(out, "event", event, strlen(event));
-    if ((type == RUDDER_PAGE || type == RUDDER_SCREEN) && name) put_str_field(out, "name", name, strlen(name));
-    if ((type == RUDDER_PAGE || type == RUDDER_SCREEN) && category) put_str_field(out, "category", category, strlen(category));
-    if (type == RUDDER_GROUP) put_str_field(out, "groupId", group.s, group.n);
-    if (type == RUDDER_ALIAS) put_str_field(out, "previousId", prev.s, prev.n);
-    if (properties && type != RUDDER_IDENTIFY && type != RUDDER_GROUP && type != RUDDER_ALIAS) {
-        put_key(out, "properties");
-        rj_print_to(properties, out);
-    }
-    if (traits && (type == RUDDER_IDENTIFY || type == RUDDER_GROUP)) {
-        put_key(out, "traits");
-        rj_print_to(traits, out);
-    }
-    if (timestamp) put_str_field(out, "timestamp", timestamp, strlen(timestamp));
-    /* context: the caller's members, then traits (identify), then our library (ours wins) */
-    put_key(out, "context");
-    rbuf_putc(out, '{');
+/* context: the caller's members except library (and traits for identify), then traits,
+ * then our library (ours wins). */
+static void put_context(rbuf_t *out, const rj_member_t *ctx, const rj_member_t *copy_traits,
+                        const message_opts_t *opts) {
+    rbuf_puts(out, ",\"context\":{");
     int first = 1;
-    int copy_traits = type == RUDDER_IDENTIFY && traits;
-    for (const cJSON *m = context ? context->child : NULL; m; m = m->next) {
-        if (strcmp(m->string, "library") == 0 || (copy_traits && strcmp(m->string, "traits") == 0)) continue;
-        if (!first) rbuf_putc(out, ',');
-        first = 0;
-        rbuf_json_string(out, m->string, strlen(m->string));
-        rbuf_putc(out, ':');
-        rj_print_to(m, out);
+    if (ctx) {
+        rj_member_t members[MAX_MEMBERS];
+        int n = rj_scan_object(ctx->val, ctx->val_len, 0, members, MAX_MEMBERS, NULL, NULL, 0);
+        for (int i = 0; i < n; i++) {
+            char kb[128];
+            size_t kl;
+            const char *k = member_key(&members[i], kb, sizeof kb, &kl);
+            if ((kl == 7 && !memcmp(k, "library", 7)) || (copy_traits && kl == 6 && !memcmp(k, "traits", 6))) continue;
+            if (!first) rbuf_putc(out, ',');
+            first = 0;
+            rbuf_putc(out, '"');
+            rbuf_append(out, members[i].key, members[i].key_len);
+            rbuf_puts(out, "\":");
+            rbuf_append(out, members[i].val, members[i].val_len);
+        }
     }
     if (copy_traits) {
         if (!first) rbuf_putc(out, ',');
         first = 0;
         rbuf_puts(out, "\"traits\":");
-        rj_print_to(traits, out);
+        rbuf_append(out, copy_traits->val, copy_traits->val_len);
     }
     if (!first) rbuf_putc(out, ',');
     rbuf_puts(out, "\"library\":{\"name\":\"ruddercore\",\"version\":\"" RUDDER_VERSION "\"");
@@ -197,16 +128,131 @@ rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const mess
         rbuf_json_string(out, opts->library_suffix, strlen(opts->library_suffix));
     }
     rbuf_puts(out, "}}");
-    if (integrations) {
-        put_key(out, "integrations");
-        rj_print_to(integrations, out);
+}
+
+rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_t len,
+                                const message_opts_t *opts, rbuf_t *out, char *msgid_out,
+                                char *errstr, size_t size) {
+    if (errstr && size) errstr[0] = '\0';
+    if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
+    rj_member_t members[MAX_MEMBERS];
+    rudder_err_t e;
+    int n = rj_scan_object(json, len, 0, members, MAX_MEMBERS, &e, errstr, size);
+    if (n < 0) {
+        if (e == RUDDER_ERR_NOT_OBJECT)
+            return fail(errstr, size, e, "the %s message must be a JSON object", rudder_call_name(type));
+        return e;
     }
-    for (const cJSON *m = msg->child; m; m = m->next) {
-        if (is_own_key(m->string)) continue;
-        rbuf_putc(out, ',');
-        rbuf_json_string(out, m->string, strlen(m->string));
-        rbuf_putc(out, ':');
-        rj_print_to(m, out);
+    const rj_member_t *own[K_COUNT] = {0};
+    signed char member_own[MAX_MEMBERS];
+    for (int i = 0; i < n; i++) {
+        char kb[128];
+        size_t kl;
+        const char *k = member_key(&members[i], kb, sizeof kb, &kl);
+        int idx = own_key_index(k, kl);
+        member_own[i] = (signed char)idx;
+        if (idx >= 0 && !own[idx]) own[idx] = &members[i];
+    }
+    const rj_member_t *user = present(own[K_USER_ID]), *anon = present(own[K_ANON_ID]),
+                      *group = present(own[K_GROUP_ID]), *prev = present(own[K_PREVIOUS_ID]),
+                      *properties = present(own[K_PROPERTIES]), *traits = present(own[K_TRAITS]),
+                      *context = present(own[K_CONTEXT]), *integrations = present(own[K_INTEGRATIONS]),
+                      *event = present(own[K_EVENT]), *name = present(own[K_NAME]),
+                      *category = present(own[K_CATEGORY]), *message_id = present(own[K_MESSAGE_ID]),
+                      *orig_ts = present(own[K_ORIGINAL_TS]), *ts = present(own[K_TIMESTAMP]);
+    if ((e = check_id(user, "userId", errstr, size)) || (e = check_id(anon, "anonymousId", errstr, size)) ||
+        (e = check_id(group, "groupId", errstr, size)) || (e = check_id(prev, "previousId", errstr, size)) ||
+        (e = check_kind(properties, 'o', "properties", errstr, size)) ||
+        (e = check_kind(traits, 'o', "traits", errstr, size)) ||
+        (e = check_kind(context, 'o', "context", errstr, size)) ||
+        /* integrations only ever go out as an object (a non-object sends the event nowhere) */
+        (e = check_kind(integrations, 'o', "integrations", errstr, size)) ||
+        (e = check_kind(event, 's', "event", errstr, size)) || (e = check_kind(name, 's', "name", errstr, size)) ||
+        (e = check_kind(category, 's', "category", errstr, size)) ||
+        (e = check_kind(message_id, 's', "messageId", errstr, size)) ||
+        (e = check_kind(orig_ts, 's', "originalTimestamp", errstr, size)))
+        return e;
+    /* an empty string counts as absent */
+    if (user && is_empty_string(user)) user = NULL;
+    if (anon && is_empty_string(anon)) anon = NULL;
+    if (group && is_empty_string(group)) group = NULL;
+    if (prev && is_empty_string(prev)) prev = NULL;
+    if (message_id && is_empty_string(message_id)) message_id = NULL;
+    if (orig_ts && is_empty_string(orig_ts)) orig_ts = NULL;
+
+    if (type == RUDDER_ALIAS) {
+        if (!user) return fail(errstr, size, RUDDER_ERR_MISSING_USER_ID, "alias needs a non-empty 'userId'%s", "");
+        if (!prev) return fail(errstr, size, RUDDER_ERR_MISSING_PREVIOUS_ID, "alias needs a non-empty 'previousId'%s", "");
+    } else if (!user && !anon) {
+        return fail(errstr, size, RUDDER_ERR_MISSING_IDENTITY, "%s needs a non-empty 'userId' or 'anonymousId'", rudder_call_name(type));
+    }
+    if (type == RUDDER_TRACK && (!event || is_empty_string(event)))
+        return fail(errstr, size, RUDDER_ERR_MISSING_EVENT, "track needs a non-empty 'event' name%s", "");
+    if (type == RUDDER_GROUP && !group)
+        return fail(errstr, size, RUDDER_ERR_MISSING_GROUP_ID, "group needs a non-empty 'groupId'%s", "");
+
+    /* timestamp: the caller's (string as given, number = epoch ms) */
+    char ts_buf[RUDDER_ISO_LEN + 1] = "";
+    if (ts) {
+        if (ts->kind == 'n') {
+            char num[64];
+            snprintf(num, sizeof num, "%.*s", (int)(ts->val_len < 63 ? ts->val_len : 63), ts->val);
+            clock_iso((int64_t)strtod(num, NULL), ts_buf);
+        } else if (ts->kind != 's') {
+            return fail(errstr, size, RUDDER_ERR_FIELD_TYPE, "'%s' must be an ISO 8601 string or epoch milliseconds", "timestamp");
+        } else if (is_empty_string(ts)) ts = NULL;
+    }
+
+    size_t start = out->len;
+    rbuf_puts(out, "{\"type\":\"");
+    rbuf_puts(out, rudder_call_name(type));
+    rbuf_puts(out, "\",\"messageId\":");
+    char id[37];
+    if (message_id) {
+        rbuf_append(out, message_id->val, message_id->val_len);
+        size_t l = message_id->val_len - 2 < 36 ? message_id->val_len - 2 : 36;
+        memcpy(id, message_id->val + 1, l);
+        id[l] = '\0';
+    } else {
+        uuid_v4(id);
+        rbuf_putc(out, '"');
+        rbuf_append(out, id, 36);
+        rbuf_putc(out, '"');
+    }
+    rbuf_puts(out, ",\"originalTimestamp\":");
+    if (orig_ts) rbuf_append(out, orig_ts->val, orig_ts->val_len);
+    else {
+        char now[RUDDER_ISO_LEN + 1];
+        clock_iso(opts && opts->now_ms ? opts->now_ms : clock_wall_ms(), now);
+        rbuf_putc(out, '"');
+        rbuf_append(out, now, RUDDER_ISO_LEN);
+        rbuf_putc(out, '"');
+    }
+    rbuf_puts(out, ",\"channel\":\"server\"");
+    if (user) put_id(out, "userId", user);
+    if (anon && type != RUDDER_ALIAS) put_id(out, "anonymousId", anon);
+    if (type == RUDDER_TRACK) put_raw_member(out, "event", event);
+    if ((type == RUDDER_PAGE || type == RUDDER_SCREEN) && name) put_raw_member(out, "name", name);
+    if ((type == RUDDER_PAGE || type == RUDDER_SCREEN) && category) put_raw_member(out, "category", category);
+    if (type == RUDDER_GROUP) put_id(out, "groupId", group);
+    if (type == RUDDER_ALIAS) put_id(out, "previousId", prev);
+    if (properties && type != RUDDER_IDENTIFY && type != RUDDER_GROUP && type != RUDDER_ALIAS)
+        put_raw_member(out, "properties", properties);
+    if (traits && (type == RUDDER_IDENTIFY || type == RUDDER_GROUP)) put_raw_member(out, "traits", traits);
+    if (ts && ts->kind == 's') put_raw_member(out, "timestamp", ts);
+    else if (ts) {
+        rbuf_puts(out, ",\"timestamp\":\"");
+        rbuf_append(out, ts_buf, RUDDER_ISO_LEN);
+        rbuf_putc(out, '"');
+    }
+    put_context(out, context, type == RUDDER_IDENTIFY ? traits : NULL, opts);
+    if (integrations) put_raw_member(out, "integrations", integrations);
+    for (int i = 0; i < n; i++) {
+        if (member_own[i] >= 0) continue;
+        rbuf_puts(out, ",\"");
+        rbuf_append(out, members[i].key, members[i].key_len);
+        rbuf_puts(out, "\":");
+        rbuf_append(out, members[i].val, members[i].val_len);
     }
     if (out->oom) { out->len = start; return fail(errstr, size, RUDDER_ERR_NO_MEMORY, "out of memory%s", ""); }
 
@@ -219,30 +265,36 @@ rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const mess
                      rudder_call_name(type), total, opts->max_event_bytes);
         return RUDDER_ERR_TOO_LARGE;
     }
-    if (msgid_out) {
-        if (message_id && *message_id) snprintf(msgid_out, 37, "%.36s", message_id);
-        else memcpy(msgid_out, id, 37);
-    }
+    if (msgid_out) memcpy(msgid_out, id, 37);
     return RUDDER_OK;
+}
+
+rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
+                           rbuf_t *out, char *msgid_out, char *errstr, size_t size) {
+    if (!cJSON_IsObject(msg)) {
+        if (errstr && size) snprintf(errstr, size, "the %s message must be a JSON object", rudder_call_name(type));
+        return RUDDER_ERR_NOT_OBJECT;
+    }
+    rbuf_t text = RBUF_INIT;
+    rj_print_to(msg, &text);
+    rudder_err_t e = text.oom ? RUDDER_ERR_NO_MEMORY
+                              : message_build_text(type, text.data, text.len, opts, out, msgid_out, errstr, size);
+    rbuf_free(&text);
+    return e;
 }
 
 char *rudder_build_message(rudder_call_type_t type, const char *json, size_t len,
                            const char *library_suffix, size_t max_event_bytes,
                            rudder_err_t *err, char *errstr, size_t errstr_size) {
-    rudder_err_t e;
-    cJSON *msg = rj_parse(json, len, 0, &e, errstr, errstr_size);
+    rbuf_t b = RBUF_INIT;
+    message_opts_t o = {max_event_bytes, library_suffix, 0};
+    rudder_err_t e = json ? message_build_text(type, json, len, &o, &b, NULL, errstr, errstr_size) : RUDDER_ERR_INVALID_ARG;
     char *text = NULL;
-    if (msg) {
-        rbuf_t b = RBUF_INIT;
-        message_opts_t o = {max_event_bytes, library_suffix, 0};
-        e = message_build(type, msg, &o, &b, NULL, errstr, errstr_size);
-        if (e == RUDDER_OK) {
-            rbuf_putc(&b, '}');
-            text = rbuf_detach(&b);
-            if (!text) e = RUDDER_ERR_NO_MEMORY;
-        } else rbuf_free(&b);
-        cJSON_Delete(msg);
-    }
+    if (e == RUDDER_OK) {
+        rbuf_putc(&b, '}');
+        text = rbuf_detach(&b);
+        if (!text) e = RUDDER_ERR_NO_MEMORY;
+    } else rbuf_free(&b);
     if (err) *err = e;
     return text;
 }
