@@ -259,8 +259,27 @@ rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, c
     return e;
 }
 
-/* Each producer thread keeps one envelope buffer, so a call allocates only its queue entry. */
-static __thread rbuf_t tls_text;
+/* Each producer thread keeps one envelope buffer, so a call allocates only its queue entry;
+ * the key's destructor frees it when the thread ends. */
+static pthread_key_t text_key;
+static pthread_once_t text_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_text(void *p) {
+    rbuf_free(p);
+    free(p);
+}
+
+static void make_text_key(void) { pthread_key_create(&text_key, free_thread_text); }
+
+static rbuf_t *thread_text(void) {
+    pthread_once(&text_key_once, make_text_key);
+    rbuf_t *b = pthread_getspecific(text_key);
+    if (!b && (b = calloc(1, sizeof *b)) != NULL && pthread_setspecific(text_key, b) != 0) {
+        free(b);
+        b = NULL;
+    }
+    return b;
+}
 
 rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char *json, size_t len,
                          char *errstr, size_t size, char *msgid_out, size_t msgid_size) {
@@ -271,10 +290,15 @@ rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char
     }
     if (!c->enabled) return RUDDER_OK;
     char msgid[37];
-    rbuf_reset(&tls_text);
-    rudder_err_t e = accept(c, message_build_text(type, json, len, &c->mopts, &tls_text, msgid, errstr, size),
-                            &tls_text, msgid, errstr, size);
-    if (tls_text.cap > 1 << 20) rbuf_free(&tls_text); /* don't keep a huge buffer per thread */
+    rbuf_t *text = thread_text();
+    if (!text) {
+        if (errstr && size) snprintf(errstr, size, "out of memory");
+        return RUDDER_ERR_NO_MEMORY;
+    }
+    rbuf_reset(text);
+    rudder_err_t e = accept(c, message_build_text(type, json, len, &c->mopts, text, msgid, errstr, size),
+                            text, msgid, errstr, size);
+    if (text->cap > 1 << 20) rbuf_free(text); /* don't keep a huge buffer per thread */
     if (e == RUDDER_OK && msgid_out && msgid_size) snprintf(msgid_out, msgid_size, "%s", msgid);
     return e;
 }

@@ -39,7 +39,7 @@ struct rudder_client {
     uint64_t flush_mark;      /* send at once everything up to here */
     int sender_started, stopping, closed;
     int64_t abort_at_mono;    /* close deadline: abandon I/O and retries after it */
-    volatile int abort_io;
+    atomic_int abort_io;       /* read by the transport's progress callback without the lock */
     pthread_t thread;
     pid_t pid;                /* process that owns the sender */
     transport_t *transport;

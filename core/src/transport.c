@@ -15,7 +15,7 @@ struct transport {
     CURL *curl;
     struct curl_slist *headers_gzip, *headers_plain;
     char *url;
-    const volatile int *abort_flag;
+    const atomic_int *abort_flag;
     http_result_t *res;   /* result being filled by callbacks */
     size_t body_len;
 };
@@ -52,10 +52,10 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
 
 static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
     transport_t *t = ud;
-    return t->abort_flag && *t->abort_flag ? 1 : 0;
+    return t->abort_flag && atomic_load(t->abort_flag) ? 1 : 0;
 }
 
-transport_t *transport_new(const rudder_conf_t *conf, const volatile int *abort_flag,
+transport_t *transport_new(const rudder_conf_t *conf, const atomic_int *abort_flag,
                            char *errstr, size_t size) {
     pthread_once(&curl_once, curl_init_once);
     transport_t *t = calloc(1, sizeof *t);

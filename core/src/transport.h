@@ -2,6 +2,7 @@
 #ifndef RUDDER_TRANSPORT_H
 #define RUDDER_TRANSPORT_H
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "ruddercore.h"
 
@@ -16,7 +17,7 @@ typedef struct http_result {
 } http_result_t;
 
 /* abort_flag: when it becomes non-zero the request in progress is abandoned. */
-transport_t *transport_new(const rudder_conf_t *conf, const volatile int *abort_flag,
+transport_t *transport_new(const rudder_conf_t *conf, const atomic_int *abort_flag,
                            char *errstr, size_t errstr_size);
 void transport_post(transport_t *t, const char *body, size_t len, int gzipped, http_result_t *res);
 void transport_free(transport_t *t);
