@@ -310,6 +310,63 @@ static void test_queue_full_rejects_without_blocking(void) {
     dp_stop(dp);
 }
 
+static void test_queue_byte_bound(void) {
+    dp_t *dp = dp_start(NULL);
+    rudder_client_t *c = client_for(dp, "\"flushAt\":20000,\"flushInterval\":3600000,\"maxInternalQueueBytes\":65536", NULL);
+    char json[512], err[256];
+    int accepted = 0;
+    rudder_err_t e = RUDDER_OK;
+    for (int i = 0; i < 1000 && e == RUDDER_OK; i++) {
+        snprintf(json, sizeof json, "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"pad\":\"%0300d\"}}", i);
+        e = rudder_track(c, json, strlen(json), err, sizeof err);
+        if (e == RUDDER_OK) accepted++;
+    }
+    CHECK_EQ_INT(e, RUDDER_ERR_QUEUE_FULL);
+    CHECK(strstr(err, "maxInternalQueueBytes") != NULL, "error names the byte bound: %s", err);
+    CHECK(accepted > 50 && accepted < 200, "about 64 KiB of events accepted (%d)", accepted);
+    CHECK_EQ_INT(rudder_flush(c, 30000, NULL), RUDDER_OK);
+    CHECK_EQ_INT(dp_stat(dp, "events"), accepted);
+    rudder_client_destroy(c);
+    dp_stop(dp);
+}
+
+typedef struct levels { size_t debug, info, warn, error; } levels_t;
+static void on_level(const rudder_report_t *r, void *opaque) {
+    levels_t *l = opaque;
+    if (r->kind != RUDDER_REPORT_LOG) return;
+    if (r->level >= RUDDER_LOG_ERROR) l->error++;
+    else if (r->level >= RUDDER_LOG_WARN) l->warn++;
+    else if (r->level >= RUDDER_LOG_INFO) l->info++;
+    else l->debug++;
+}
+
+static void run_with_level(const char *level, levels_t *l) {
+    dp_t *dp = dp_start(NULL);
+    char json[512], err[256];
+    snprintf(json, sizeof json, "{\"writeKey\":\"%s\",\"dataPlaneUrl\":\"%s\",\"retryBaseDelay\":5,\"retryCount\":1,\"logLevel\":\"%s\"}",
+             WRITE_KEY, dp_url(dp), level);
+    rudder_conf_t *conf = rudder_conf_new();
+    rudder_conf_set_json(conf, json, strlen(json), err, sizeof err);
+    rudder_conf_set_report_cb(conf, on_level, l);
+    rudder_client_t *c = rudder_client_new(conf, err, sizeof err);
+    rudder_conf_destroy(conf);
+    dp_control(dp, "{\"status\":503}"); /* a retry (warn) then a failure (error) */
+    track_n(c, 2, "log");
+    rudder_flush(c, 30000, NULL);
+    rudder_client_destroy(c);
+    dp_stop(dp);
+}
+
+static void test_log_level_is_honoured(void) {
+    levels_t all = {0}, errors_only = {0}, off = {0};
+    run_with_level("debug", &all);
+    run_with_level("error", &errors_only);
+    run_with_level("off", &off);
+    CHECK(all.warn >= 1 && all.error >= 1, "debug level reports the retry warning and the failure");
+    CHECK(errors_only.warn == 0 && errors_only.error >= 1, "error level drops warnings (warn=%zu)", errors_only.warn);
+    CHECK(off.warn + off.error + off.info + off.debug == 0, "off reports no log lines");
+}
+
 typedef struct producer { rudder_client_t *c; int n; rudder_err_t rc; } producer_t;
 static void *produce(void *arg) {
     producer_t *p = arg;
@@ -424,6 +481,8 @@ int main(void) {
     RUN(test_close_delivers_pending_then_is_idempotent);
     RUN(test_close_with_dead_data_plane_reports_the_loss);
     RUN(test_queue_full_rejects_without_blocking);
+    RUN(test_queue_byte_bound);
+    RUN(test_log_level_is_honoured);
     RUN(test_eight_producer_threads);
     RUN(test_fork_child_sends_only_its_own_events);
     RUN(test_disabled_client_is_a_no_op);
