@@ -1,0 +1,150 @@
+/* mapping_path.c — dot paths: getByPath, setByPath, deleteByPath (spec/walkeros.md
+ * §4.3, §4.7, §4.8).  Objects are indexed by own key only; arrays by a canonical
+ * decimal index or "length"; strings and numbers are never traversed. */
+#include <stdlib.h>
+#include <string.h>
+#include "mapping.h"
+
+/* A canonical non-negative decimal index ("0", "12"; not "01", "-1", " 1"). */
+static int parse_index(const char *s, size_t n, long *out) {
+    if (n == 0 || n > 9) return 0;
+    if (n > 1 && s[0] == '0') return 0;
+    long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int is_container(const cJSON *v) {
+    if (mv_is_undef(v)) return 0;
+    int t = v->type & 0xFF;
+    return t == cJSON_Object || t == cJSON_Array;
+}
+
+/* One step of a walk; NULL when it yields undefined. */
+static const cJSON *step(const cJSON *cur, const char *seg, size_t n) {
+    if (!is_container(cur)) return NULL;
+    if ((cur->type & 0xFF) == cJSON_Object) return mv_own(cur, seg, n);
+    long idx;
+    if (!parse_index(seg, n, &idx)) return NULL;
+    const cJSON *el = cur->child;
+    while (el && idx-- > 0) el = el->next;
+    return el;
+}
+
+cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *def) {
+    const cJSON *cur = input;
+    const char *s = path, *end = path + n;
+    for (;;) {
+        const char *dot = memchr(s, '.', (size_t)(end - s));
+        size_t sl = dot ? (size_t)(dot - s) : (size_t)(end - s);
+        if (mv_is_undef(cur)) break;
+        if ((cur->type & 0xFF) == cJSON_Array) {
+            if (sl == 1 && s[0] == '*') { /* fan out, default applied per element */
+                const char *rest = dot ? dot + 1 : end;
+                cJSON *arr = cJSON_CreateArray();
+                for (const cJSON *el = cur->child; el; el = el->next) {
+                    cJSON *r = map_by_path(el, rest, (size_t)(end - rest), def);
+                    cJSON_AddItemToArray(arr, r ? r : mv_undef_new());
+                }
+                return arr;
+            }
+            if (sl == 6 && memcmp(s, "length", 6) == 0) {
+                if (dot) { cur = NULL; break; } /* numbers are not traversed */
+                return cJSON_CreateNumber((double)cJSON_GetArraySize(cur));
+            }
+        }
+        cur = step(cur, s, sl);
+        if (!cur || !dot) break;
+        s = dot + 1;
+    }
+    return mv_dup(mv_is_undef(cur) ? def : cur);
+}
+
+/* A member (or array element) slot by segment; creates {} objects on the way. */
+static cJSON *child_for_write(cJSON *cur, const char *seg) {
+    if ((cur->type & 0xFF) == cJSON_Array) {
+        long idx;
+        if (!parse_index(seg, strlen(seg), &idx)) return NULL;
+        cJSON *el = cJSON_GetArrayItem(cur, (int)idx);
+        if (el && !mv_is_plain_object(el) && (el->type & 0xFF) != cJSON_Array) {
+            cJSON_ReplaceItemInArray(cur, (int)idx, cJSON_CreateObject());
+            el = cJSON_GetArrayItem(cur, (int)idx);
+        }
+        return el;
+    }
+    cJSON *el = (cJSON *)mv_own(cur, seg, strlen(seg));
+    if (el && (mv_is_plain_object(el) || (el->type & 0xFF) == cJSON_Array)) return el;
+    cJSON *fresh = cJSON_CreateObject();
+    if (el) mv_replace(cur, el, fresh);
+    else cJSON_AddItemToObject(cur, seg, fresh);
+    return fresh;
+}
+
+static void assign(cJSON *parent, const char *seg, cJSON *value) {
+    if ((parent->type & 0xFF) == cJSON_Array) {
+        long idx;
+        int size = cJSON_GetArraySize(parent);
+        if (!parse_index(seg, strlen(seg), &idx) || idx > size) { cJSON_Delete(value); return; }
+        if (!value) value = mv_undef_new();
+        if (idx == size) cJSON_AddItemToArray(parent, value);
+        else cJSON_ReplaceItemInArray(parent, (int)idx, value);
+        return;
+    }
+    cJSON *old = (cJSON *)mv_own(parent, seg, strlen(seg));
+    if (!value) { /* undefined: the member disappears */
+        if (old) cJSON_Delete(cJSON_DetachItemViaPointer(parent, old));
+        return;
+    }
+    if (old) mv_replace(parent, old, value);
+    else cJSON_AddItemToObject(parent, seg, value);
+}
+
+void map_set_path(cJSON *target, const char *path, cJSON *value) {
+    if (!mv_is_plain_object(target)) { cJSON_Delete(value); return; }
+    char *copy = strdup(path);
+    if (!copy) { cJSON_Delete(value); return; }
+    cJSON *cur = target;
+    char *seg = copy;
+    for (;;) {
+        char *dot = strchr(seg, '.');
+        if (!dot) break;
+        *dot = '\0';
+        cur = child_for_write(cur, seg);
+        if (!cur) { cJSON_Delete(value); free(copy); return; }
+        seg = dot + 1;
+    }
+    assign(cur, seg, value);
+    free(copy);
+}
+
+void map_delete_path(cJSON *target, const char *path) {
+    char *copy = strdup(path);
+    if (!copy) return;
+    cJSON *cur = target;
+    char *seg = copy;
+    for (;;) {
+        char *dot = strchr(seg, '.');
+        if (dot) *dot = '\0';
+        if (!is_container(cur)) break;
+        cJSON *next;
+        long idx = -1;
+        if ((cur->type & 0xFF) == cJSON_Array) {
+            if (!parse_index(seg, strlen(seg), &idx)) break;
+            next = cJSON_GetArrayItem(cur, (int)idx);
+        } else {
+            next = (cJSON *)mv_own(cur, seg, strlen(seg));
+        }
+        if (!next) break;
+        if (!dot) {
+            cJSON_Delete(cJSON_DetachItemViaPointer(cur, next));
+            break;
+        }
+        cur = next;
+        seg = dot + 1;
+    }
+    free(copy);
+}

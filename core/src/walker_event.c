@@ -1,0 +1,151 @@
+/* walker_event.c — a walkerOS event on the way in: parse with limits, check the
+ * name, and fill what the collector fills (spec/walkeros.md §1.4). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "clock.h"
+#include "destination.h"
+#include "json.h"
+#include "uuid.h"
+
+cJSON *walker_event_parse(const char *text, size_t len, rudder_err_t *err, char *errstr, size_t errstr_size) {
+    if (len > DEST_MAX_EVENT_BYTES) {
+        *err = RUDDER_ERR_TOO_LARGE;
+        snprintf(errstr, errstr_size, "event: %zu bytes of JSON, the limit is %u", len, DEST_MAX_EVENT_BYTES);
+        return NULL;
+    }
+    char msg[200];
+    cJSON *v = rj_parse(text, len, DEST_MAX_DEPTH, err, msg, sizeof msg);
+    if (!v) snprintf(errstr, errstr_size, "event: %s", msg);
+    return v;
+}
+
+
+/* A random 16-hex span id, as walkerOS gives events. */
+static cJSON *span_id(void) {
+    char u[40], id[17];
+    uuid_v4(u);
+    size_t j = 0;
+    for (size_t i = 0; u[i] && j < 16; i++)
+        if (u[i] != '-') id[j++] = u[i];
+    id[j] = '\0';
+    return cJSON_CreateString(id);
+}
+
+rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON *c_consent,
+                                    const cJSON *c_globals, char *errstr, size_t errstr_size) {
+    if (!mv_is_plain_object(ev)) {
+        snprintf(errstr, errstr_size, "event: expected a JSON object, got %s", mv_type_name(ev));
+        return RUDDER_ERR_EVENT;
+    }
+    const cJSON *name = mv_own(ev, "name", 4);
+    if (!cJSON_IsString(name)) {
+        snprintf(errstr, errstr_size, "event.name: expected a string \"entity action\", got %s", mv_type_name(name));
+        return RUDDER_ERR_EVENT;
+    }
+    const char *s = name->valuestring, *sp = strchr(s, ' ');
+    if (!sp || sp == s || sp[1] == '\0' || sp[1] == ' ') {
+        snprintf(errstr, errstr_size, "event.name: expected \"entity action\" (two words separated by a space), got \"%.60s\"", s);
+        return RUDDER_ERR_EVENT;
+    }
+    /* one pass to see which fields are present (events usually carry all of them) */
+    enum { F_TIMESTAMP, F_DATA, F_CONTEXT, F_CUSTOM, F_USER, F_NESTED, F_CONSENT, F_ID, F_TRIGGER,
+           F_ENTITY, F_ACTION, F_TIMING, F_SOURCE, F_COUNT };
+    static const char *const names[F_COUNT] = {"timestamp", "data", "context", "custom", "user", "nested",
+                                               "consent", "id", "trigger", "entity", "action", "timing", "source"};
+    int have[F_COUNT] = {0};
+    for (const cJSON *m = ev->child; m; m = m->next)
+        for (int i = 0; i < F_COUNT; i++)
+            if (!have[i] && m->string && m->string[0] == names[i][0] && strcmp(m->string, names[i]) == 0) {
+                have[i] = 1;
+                break;
+            }
+    if (!have[F_TIMESTAMP]) cJSON_AddItemToObject(ev, "timestamp", cJSON_CreateNumber((double)clock_wall_ms()));
+    if (!have[F_DATA]) cJSON_AddItemToObject(ev, "data", cJSON_CreateObject());
+    if (!have[F_CONTEXT]) cJSON_AddItemToObject(ev, "context", cJSON_CreateObject());
+    if (!have[F_CUSTOM]) cJSON_AddItemToObject(ev, "custom", cJSON_CreateObject());
+    if (!have[F_USER]) cJSON_AddItemToObject(ev, "user", c_user ? mv_dup(c_user) : cJSON_CreateObject());
+    if (!have[F_NESTED]) cJSON_AddItemToObject(ev, "nested", cJSON_CreateArray());
+    if (!have[F_CONSENT]) cJSON_AddItemToObject(ev, "consent", c_consent ? mv_dup(c_consent) : cJSON_CreateObject());
+    if (!have[F_ID]) cJSON_AddItemToObject(ev, "id", span_id());
+    if (!have[F_TRIGGER]) cJSON_AddItemToObject(ev, "trigger", cJSON_CreateString(""));
+    if (!have[F_ENTITY]) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", (int)(sp - s), s);
+        cJSON_AddItemToObject(ev, "entity", cJSON_CreateString(buf));
+    }
+    if (!have[F_ACTION]) {
+        const char *a = sp + 1, *e = strchr(a, ' ');
+        char buf[256];
+        snprintf(buf, sizeof buf, "%.*s", e ? (int)(e - a) : (int)strlen(a), a);
+        cJSON_AddItemToObject(ev, "action", cJSON_CreateString(buf));
+    }
+    if (!have[F_TIMING]) cJSON_AddItemToObject(ev, "timing", cJSON_CreateNumber(0));
+    if (!have[F_SOURCE]) {
+        cJSON *src = cJSON_CreateObject();
+        cJSON_AddStringToObject(src, "type", "collector");
+        cJSON_AddStringToObject(src, "schema", "4");
+        cJSON_AddItemToObject(ev, "source", src);
+    }
+    /* globals: collector globals with the event's on top */
+    cJSON *g = (cJSON *)mv_own(ev, "globals", 7);
+    if (mv_is_plain_object(c_globals) && c_globals->child) {
+        cJSON *merged = mv_dup(c_globals);
+        for (const cJSON *m = mv_is_plain_object(g) ? g->child : NULL; m; m = m->next) {
+            cJSON *old = (cJSON *)mv_own(merged, m->string, strlen(m->string));
+            if (old) mv_replace(merged, old, mv_dup(m));
+            else cJSON_AddItemToObject(merged, m->string, mv_dup(m));
+        }
+        if (g) mv_replace(ev, g, merged);
+        else cJSON_AddItemToObject(ev, "globals", merged);
+    } else if (!g) {
+        cJSON_AddItemToObject(ev, "globals", cJSON_CreateObject());
+    }
+    return RUDDER_OK;
+}
+
+/* "2024-01-02T03:04:05.678Z" and friends (Date.parse subset); -1 when unreadable. */
+static int64_t parse_iso(const char *s) {
+    int y, mo, d, h = 0, mi = 0, n = 0;
+    double sec = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3) return -1;
+    s += n;
+    int64_t offset_min = 0;
+    if (*s == 'T' || *s == ' ') {
+        if (sscanf(s + 1, "%2d:%2d%n", &h, &mi, &n) != 2) return -1;
+        s += 1 + n;
+        if (*s == ':') {
+            char *end;
+            sec = strtod(s + 1, &end);
+            s = end;
+        }
+        if (*s == 'Z') s++;
+        else if (*s == '+' || *s == '-') {
+            int oh, om;
+            if (sscanf(s + 1, "%2d:%2d", &oh, &om) != 2) return -1;
+            offset_min = (oh * 60 + om) * (*s == '-' ? -1 : 1);
+        }
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    time_t t = timegm(&tm);
+    return (int64_t)t * 1000 + (int64_t)floor(sec * 1000 + 0.5) - offset_min * 60000;
+}
+
+int64_t walker_event_time_ms(const cJSON *event) {
+    const cJSON *ts = mv_own(event, "timestamp", 9);
+    if (mv_truthy(ts)) {
+        if (cJSON_IsNumber(ts) && isfinite(ts->valuedouble)) return (int64_t)trunc(ts->valuedouble);
+        if (cJSON_IsString(ts)) {
+            int64_t v = parse_iso(ts->valuestring);
+            if (v >= 0) return v;
+        }
+    }
+    return clock_wall_ms();
+}
