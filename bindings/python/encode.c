@@ -1,0 +1,352 @@
+/* encode.c — Python values to JSON text, in C (no json.dumps).
+ *
+ * Accepted: dict (str or int keys), list, tuple, str, int (any size, kept exact), float
+ * (finite only), bool, None, datetime / date (ISO 8601), Decimal (finite, as a number
+ * literal so the core keeps it exact), UUID (as its string form).  Anything else is a
+ * TypeError naming the key path ("properties.items[2].price"); cycles and nesting beyond
+ * RC_MAX_DEPTH are ValueErrors.  The caller's objects are only read.
+ *
+ * Order of checks follows ujson: exact str first (most values), bool before int. */
+#include "rc.h"
+#include <datetime.h>
+#include <math.h>
+
+static PyObject *DecimalType, *UUIDType;
+
+int rc_encode_init(void) {
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI) return -1;
+    PyObject *m = PyImport_ImportModule("decimal");
+    if (!m) return -1;
+    DecimalType = PyObject_GetAttrString(m, "Decimal");
+    Py_DECREF(m);
+    if (!DecimalType) return -1;
+    m = PyImport_ImportModule("uuid");
+    if (!m) return -1;
+    UUIDType = PyObject_GetAttrString(m, "UUID");
+    Py_DECREF(m);
+    return UUIDType ? 0 : -1;
+}
+
+/* One level of the path being encoded: a dict key or a list index. */
+typedef struct frame {
+    PyObject *container;
+    PyObject *key;       /* borrowed; NULL for sequences */
+    Py_ssize_t index;
+} frame_t;
+
+typedef struct enc {
+    rbuf_t *out;
+    const char *root;
+    int depth;
+    frame_t path[RC_MAX_DEPTH + 1];
+} enc_t;
+
+/* ---- output helpers ---------------------------------------------------------------- */
+
+static inline void put(rbuf_t *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap && rbuf_reserve(b, n + 1) < 0) return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void putc1(rbuf_t *b, char c) {
+    if (b->len + 2 > b->cap && rbuf_reserve(b, 2) < 0) return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+/* 1 where a byte must be escaped in a JSON string. */
+static const unsigned char NEEDS_ESCAPE[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+void rc_put_json_string(rbuf_t *b, const char *s, size_t n) {
+    static const char HEX[] = "0123456789abcdef";
+    /* worst case every byte becomes \u00XX: reserve once, then write without checks */
+    if (rbuf_reserve(b, 6 * n + 3) < 0) return;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!NEEDS_ESCAPE[c]) {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = HEX[c >> 4];
+            *o++ = HEX[c & 15];
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+}
+
+/* ---- errors naming the path -------------------------------------------------------- */
+
+static void path_text(const enc_t *e, rbuf_t *p) {
+    rbuf_puts(p, e->root && *e->root ? e->root : "value");
+    for (int i = 0; i < e->depth; i++) {
+        const frame_t *f = &e->path[i];
+        if (f->key) {
+            PyObject *s = PyObject_Str(f->key);
+            const char *k = s ? PyUnicode_AsUTF8(s) : NULL;
+            if (k) {
+                rbuf_putc(p, '.');
+                rbuf_puts(p, k);
+            } else {
+                PyErr_Clear();
+                rbuf_puts(p, ".?");
+            }
+            Py_XDECREF(s);
+        } else {
+            rbuf_printf(p, "[%zd]", f->index);
+        }
+    }
+}
+
+static int fail(enc_t *e, PyObject *exc_type, const char *what, PyObject *obj) {
+    rbuf_t p = RBUF_INIT;
+    path_text(e, &p);
+    if (obj)
+        PyErr_Format(exc_type, "%s %.200s at %s", what, Py_TYPE(obj)->tp_name, rbuf_cstr(&p));
+    else
+        PyErr_Format(exc_type, "%s at %s", what, rbuf_cstr(&p));
+    rbuf_free(&p);
+    return -1;
+}
+
+/* ---- scalars ---------------------------------------------------------------------------- */
+
+static int put_str(enc_t *e, PyObject *s) {
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (!u) {
+        PyErr_Clear();
+        return fail(e, PyExc_ValueError, "string is not valid Unicode (lone surrogate)", NULL);
+    }
+    rc_put_json_string(e->out, u, (size_t)n);
+    return 0;
+}
+
+static int put_int(enc_t *e, PyObject *o) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (v == -1 && PyErr_Occurred()) return -1;
+    if (!overflow) {
+        char tmp[24], *p = tmp + sizeof tmp;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0) *--p = '-';
+        put(e->out, p, (size_t)(tmp + sizeof tmp - p));
+        return 0;
+    }
+    /* beyond 64 bits: the exact decimal text (int.__repr__, not a subclass's __str__) */
+    PyObject *s = PyLong_Type.tp_repr(o);
+    if (!s) return -1;
+    Py_ssize_t n;
+    const char *t = PyUnicode_AsUTF8AndSize(s, &n);
+    if (t) put(e->out, t, (size_t)n);
+    Py_DECREF(s);
+    return t ? 0 : -1;
+}
+
+static int put_float(enc_t *e, PyObject *o) {
+    double d = PyFloat_AS_DOUBLE(o);
+    if (!isfinite(d)) return fail(e, PyExc_ValueError, isnan(d) ? "NaN is not valid JSON" : "Infinity is not valid JSON", NULL);
+    /* repr: the shortest text that round-trips ("0.1", "1e+16", "3.0") */
+    char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!s) return -1;
+    put(e->out, s, strlen(s));
+    PyMem_Free(s);
+    return 0;
+}
+
+static int put_datetime(enc_t *e, PyObject *o) {
+    char tmp[64];
+    int n = snprintf(tmp, sizeof tmp, "\"%04d-%02d-%02dT%02d:%02d:%02d", PyDateTime_GET_YEAR(o),
+                     PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o), PyDateTime_DATE_GET_HOUR(o),
+                     PyDateTime_DATE_GET_MINUTE(o), PyDateTime_DATE_GET_SECOND(o));
+    int us = PyDateTime_DATE_GET_MICROSECOND(o);
+    if (us) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".%06d", us);
+    PyObject *off = PyObject_CallMethod(o, "utcoffset", NULL);
+    if (!off) return -1;
+    if (off != Py_None) {
+        if (!PyDelta_Check(off)) {
+            Py_DECREF(off);
+            return fail(e, PyExc_TypeError, "utcoffset() did not return a timedelta", NULL);
+        }
+        long secs = (long)PyDateTime_DELTA_GET_DAYS(off) * 86400 + PyDateTime_DELTA_GET_SECONDS(off);
+        char sign = '+';
+        if (secs < 0) {
+            sign = '-';
+            secs = -secs;
+        }
+        n += snprintf(tmp + n, sizeof tmp - (size_t)n, "%c%02ld:%02ld", sign, secs / 3600, (secs / 60) % 60);
+        if (secs % 60) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ":%02ld", secs % 60);
+    }
+    Py_DECREF(off);
+    tmp[n++] = '"';
+    put(e->out, tmp, (size_t)n);
+    return 0;
+}
+
+static int put_date(enc_t *e, PyObject *o) {
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "\"%04d-%02d-%02d\"", PyDateTime_GET_YEAR(o),
+                     PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o));
+    put(e->out, tmp, (size_t)n);
+    return 0;
+}
+
+static int put_decimal(enc_t *e, PyObject *o) {
+    PyObject *fin = PyObject_CallMethod(o, "is_finite", NULL);
+    if (!fin) return -1;
+    int ok = PyObject_IsTrue(fin);
+    Py_DECREF(fin);
+    if (ok < 0) return -1;
+    if (!ok) return fail(e, PyExc_ValueError, "a NaN or infinite Decimal is not valid JSON", NULL);
+    PyObject *s = PyObject_Str(o);   /* "1.10", "1E+2", "-0": all valid JSON numbers */
+    if (!s) return -1;
+    Py_ssize_t n;
+    const char *t = PyUnicode_AsUTF8AndSize(s, &n);
+    if (t) put(e->out, t, (size_t)n);
+    Py_DECREF(s);
+    return t ? 0 : -1;
+}
+
+static int put_uuid(enc_t *e, PyObject *o) {
+    PyObject *s = PyObject_Str(o);
+    if (!s) return -1;
+    int r = put_str(e, s);
+    Py_DECREF(s);
+    return r;
+}
+
+/* ---- containers --------------------------------------------------------------------------- */
+
+static int put_value(enc_t *e, PyObject *o);
+
+static int enter(enc_t *e, PyObject *container) {
+    for (int i = 0; i < e->depth; i++)
+        if (e->path[i].container == container) return fail(e, PyExc_ValueError, "circular reference", NULL);
+    if (e->depth >= RC_MAX_DEPTH) return fail(e, PyExc_ValueError, "nesting deeper than 64 levels", NULL);
+    frame_t *f = &e->path[e->depth++];
+    f->container = container;
+    f->key = NULL;
+    f->index = 0;
+    return 0;
+}
+
+static int put_dict(enc_t *e, PyObject *d) {
+    if (enter(e, d) < 0) return -1;
+    frame_t *f = &e->path[e->depth - 1];
+    putc1(e->out, '{');
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    int first = 1, rc = 0;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (!first) putc1(e->out, ',');
+        first = 0;
+        Py_INCREF(k);
+        Py_INCREF(v);   /* a value's utcoffset()/__str__ could mutate the dict */
+        f->key = k;
+        if (PyUnicode_Check(k)) {
+            rc = put_str(e, k);
+        } else if (PyLong_Check(k) && !PyBool_Check(k)) {
+            PyObject *s = PyLong_Type.tp_repr(k);
+            rc = s ? put_str(e, s) : -1;
+            Py_XDECREF(s);
+        } else {
+            f->key = NULL;
+            e->depth--;
+            rc = fail(e, PyExc_TypeError, "dict keys must be str or int, got key of type", k);
+            e->depth++;
+        }
+        if (rc == 0) {
+            putc1(e->out, ':');
+            rc = put_value(e, v);
+        }
+        f->key = NULL;
+        Py_DECREF(k);
+        Py_DECREF(v);
+        if (rc < 0) break;
+    }
+    putc1(e->out, '}');
+    e->depth--;
+    return rc;
+}
+
+static int put_seq(enc_t *e, PyObject *s) {
+    if (enter(e, s) < 0) return -1;
+    frame_t *f = &e->path[e->depth - 1];
+    putc1(e->out, '[');
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(s); i++) {
+        if (i) putc1(e->out, ',');
+        f->index = i;
+        PyObject *v = PySequence_Fast_GET_ITEM(s, i);
+        Py_INCREF(v);
+        rc = put_value(e, v);
+        Py_DECREF(v);
+        if (rc < 0) break;
+    }
+    putc1(e->out, ']');
+    e->depth--;
+    return rc;
+}
+
+static int put_value(enc_t *e, PyObject *o) {
+    if (PyUnicode_CheckExact(o)) return put_str(e, o);
+    if (o == Py_None) { put(e->out, "null", 4); return 0; }
+    if (o == Py_True) { put(e->out, "true", 4); return 0; }
+    if (o == Py_False) { put(e->out, "false", 5); return 0; }
+    if (PyLong_Check(o)) return put_int(e, o);
+    if (PyFloat_Check(o)) return put_float(e, o);
+    if (PyDict_Check(o)) return put_dict(e, o);
+    if (PyList_Check(o) || PyTuple_Check(o)) return put_seq(e, o);
+    if (PyUnicode_Check(o)) return put_str(e, o);
+    if (PyDateTime_Check(o)) return put_datetime(e, o);
+    if (PyDate_Check(o)) return put_date(e, o);
+    int r = PyObject_IsInstance(o, DecimalType);
+    if (r < 0) return -1;
+    if (r) return put_decimal(e, o);
+    r = PyObject_IsInstance(o, UUIDType);
+    if (r < 0) return -1;
+    if (r) return put_uuid(e, o);
+    return fail(e, PyExc_TypeError, "cannot convert to JSON a value of type", o);
+}
+
+int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
+    enc_t e;
+    e.out = out;
+    e.root = root;
+    e.depth = 0;
+    if (Py_EnterRecursiveCall(" while converting to JSON")) return -1;
+    int rc = put_value(&e, obj);
+    Py_LeaveRecursiveCall();
+    if (rc == 0 && out->oom) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return rc;
+}
