@@ -199,9 +199,33 @@ bad:
     return -1;
 }
 
+/* Most numbers in events are short: up to 15 significant digits without an exponent are
+ * exact as a double (mantissa / 10^k rounds once), print back as the same value, and need
+ * neither strtod nor a copy of their text.  Longer ones keep their literal (exactness). */
 static cJSON *parse_number(parser_t *p) {
+    static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                   1e11, 1e12, 1e13, 1e14, 1e15};
     size_t start = p->i;
     if (scan_number(p)) return NULL;
+    const char *s = p->s + start, *end = p->s + p->i;
+    int neg = *s == '-';
+    if (neg) s++;
+    long long mant = 0;
+    int digits = 0, frac = 0, in_frac = 0, simple = 1;
+    for (const char *c = s; c < end; c++) {
+        if (*c == '.') { in_frac = 1; continue; }
+        if (*c == 'e' || *c == 'E') { simple = 0; break; }
+        if (digits || *c != '0') digits++;
+        if (digits > 15) { simple = 0; break; }
+        mant = mant * 10 + (*c - '0');
+        if (in_frac) frac++;
+    }
+    if (simple && frac <= 15) {
+        double v = (double)mant / POW10[frac];
+        cJSON *node = cJSON_CreateNumber(neg ? -v : v);
+        if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+        return node;
+    }
     cJSON *v = rj_number_literal(p->s + start, p->i - start);
     if (!v) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
     return v;
