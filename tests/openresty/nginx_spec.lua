@@ -1,0 +1,154 @@
+-- OpenResty test: Debian's nginx + libnginx-mod-http-lua on 127.0.0.1 with its own
+-- prefix under a temp dir.  Requests push walkerOS events from log_by_lua; nginx is
+-- reloaded halfway and stopped with `nginx -s quit`; the local data plane must have
+-- received every event exactly once.
+--
+-- Environment (set by tests/lua/run.sh): RUDDER_DATAPLANE, RUDDER_SOURCE_DIR,
+-- RUDDER_LUA_CPATH (the LuaJIT build's ruddercore.so pattern), NGINX (optional).
+local ruddercore = require "ruddercore"
+local helper = require "helper"
+
+local NGINX = os.getenv("NGINX") or "/usr/sbin/nginx"
+local N = 400
+
+local function sh(cmd)
+    local r = os.execute(cmd)
+    return r == true or r == 0
+end
+
+local Nginx = {}
+Nginx.__index = Nginx
+
+local function start_nginx(dp)
+    local prefix = helper.tmpname() .. "-nginx"
+    assert(sh("mkdir -p " .. prefix .. "/conf " .. prefix .. "/logs " .. prefix .. "/tmp"))
+    local template = assert(helper.read_file(helper.source_dir .. "/tests/openresty/nginx.conf.in"))
+    local is_root = helper.capture("id -u"):match("^0") ~= nil
+    local self = setmetatable({ prefix = prefix }, Nginx)
+    -- A random port; retried when it happens to be taken.
+    math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000)
+    for _ = 1, 8 do
+        local port = math.random(20000, 60000)
+        local subst = {
+            USER = is_root and "user root;" or "",
+            PORT = tostring(port),
+            DATAPLANE_URL = dp.url,
+            LUA_PATH = helper.source_dir .. "/lua/?.lua",
+            LUA_CPATH = assert(os.getenv("RUDDER_LUA_CPATH"), "RUDDER_LUA_CPATH is not set"),
+        }
+        local conf = template:gsub("@([%u_]+)@", function(k) return assert(subst[k], k) end)
+        local f = assert(io.open(prefix .. "/conf/nginx.conf", "wb"))
+        f:write(conf)
+        f:close()
+        self.conf = prefix .. "/conf/nginx.conf"
+        self.base = "http://127.0.0.1:" .. port
+        local pid = helper.capture("exec " .. NGINX .. " -p " .. prefix .. " -c " .. self.conf
+            .. " -e " .. prefix .. "/logs/error.log -g 'daemon off;' >" .. prefix
+            .. "/logs/stdout.log 2>&1 </dev/null & echo $!"):match("%d+")
+        self.pid = pid
+        local up = pcall(helper.wait_until, function()
+            if not helper.alive(pid) then error("nginx exited") end
+            local status = helper.http("GET", self.base .. "/init-phase")
+            return status == 200
+        end, "nginx to answer", 20)
+        if up then return self end
+        local log = helper.read_file(prefix .. "/logs/error.log") or ""
+        self:kill()
+        if not log:find("Address already in use", 1, true) then
+            error("nginx did not start:\n" .. log .. (helper.read_file(prefix .. "/logs/stdout.log") or ""))
+        end
+    end
+    error("no free port for nginx")
+end
+
+function Nginx:signal(sig)
+    return sh(NGINX .. " -p " .. self.prefix .. " -c " .. self.conf .. " -e " .. self.prefix
+        .. "/logs/error.log -s " .. sig .. " 2>>" .. self.prefix .. "/logs/stdout.log")
+end
+
+function Nginx:error_log()
+    return helper.read_file(self.prefix .. "/logs/error.log") or ""
+end
+
+function Nginx:kill()
+    if self.pid and helper.alive(self.pid) then
+        sh("kill -TERM " .. self.pid)
+        pcall(helper.wait_until, function() return not helper.alive(self.pid) end, "nginx to exit", 10)
+        if helper.alive(self.pid) then sh("kill -KILL " .. self.pid) end
+    end
+end
+
+function Nginx:cleanup()
+    self:kill()
+    sh("rm -rf " .. helper.shell_quote(self.prefix))
+end
+
+-- Sends requests /page?n=from..to with curl's URL globbing (one process).
+local function send_pages(base, from, to)
+    local out = helper.capture("curl -s -o /dev/null -w '%{http_code}\\n' -H 'Connection: close' '"
+        .. base .. "/page?n=[" .. from .. "-" .. to .. "]'")
+    local ok = 0
+    for code in out:gmatch("%d+") do
+        if code == "200" then ok = ok + 1 end
+    end
+    return ok
+end
+
+describe("OpenResty: resty.ruddercore in nginx", function()
+    local dp, nginx
+
+    setup(function()
+        dp = helper.start_dataplane()
+        nginx = start_nginx(dp)
+    end)
+
+    teardown(function()
+        if nginx then nginx:cleanup() end
+        if dp then dp:stop() end
+    end)
+
+    it("refuses to create a client in init_by_lua*", function()
+        local status, body = helper.http("GET", nginx.base .. "/init-phase")
+        assert.equal(200, status)
+        local resty_ok, resty_err, client_ok, client_err = body:match("^(.-)|(.-)|(.-)|(.-)\n?$")
+        assert.equal("false", resty_ok)
+        assert.matches("init_worker_by_lua", resty_err)
+        assert.matches("init_by_lua", resty_err)
+        assert.equal("false", client_ok)
+        assert.matches("init_worker_by_lua", client_err)
+    end)
+
+    it("delivers every log-phase push exactly once across a reload and nginx -s quit", function()
+        local half = math.floor(N / 2)
+        assert.equal(half, send_pages(nginx.base, 1, half))
+        -- nothing is sent before a worker exits (flushAt/flushInterval are huge)
+        assert.equal(0, dp:stats().events)
+        -- reload: the old workers exit gracefully and must send what they hold
+        assert.is_true(nginx:signal("reload"))
+        dp:wait_events(half, 30)
+        assert.equal(half, dp:stats().events)
+        assert.equal(N - half, send_pages(nginx.base, half + 1, N))
+        -- graceful stop
+        assert.is_true(nginx:signal("quit"))
+        helper.wait_until(function() return not helper.alive(nginx.pid) end, "nginx to exit", 30)
+
+        local log = nginx:error_log()
+        assert.is_nil(log:find("ruddercore push failed", 1, true), log)
+        assert.is_nil(log:find("ruddercore init_worker failed", 1, true), log)
+
+        local st = dp:stats()
+        assert.equal(N, st.events)
+        assert.equal(N, st.unique)
+        assert.equal(0, st.duplicates)
+        local seen = {}
+        for _, ev in ipairs(dp:events()) do
+            assert.equal("track", ev.type)
+            assert.equal("Page Viewed", ev.event)
+            local n = ev.properties.n
+            assert.is_nil(seen[n], "event " .. tostring(n) .. " twice")
+            seen[n] = true
+            assert.equal("user-" .. n, ev.userId)
+        end
+        for n = 1, N do assert.is_true(seen[n], "event " .. n .. " missing") end
+    end)
+end)
