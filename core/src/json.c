@@ -199,9 +199,10 @@ bad:
     return -1;
 }
 
-/* Most numbers in events are short: up to 15 significant digits without an exponent are
- * exact as a double (mantissa / 10^k rounds once), print back as the same value, and need
- * neither strtod nor a copy of their text.  Longer ones keep their literal (exactness). */
+/* Most numbers in events are short.  Up to 15 significant digits without an exponent are
+ * exact as mantissa / 10^k (one rounding), so they need no strtod.  Plain integers that
+ * short also need no copy of their text: they print back identically.  Every other number
+ * keeps its literal, so bindings can tell 1.0 and -0 from 1 and 0, and long ints stay exact. */
 static cJSON *parse_number(parser_t *p) {
     static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
                                    1e11, 1e12, 1e13, 1e14, 1e15};
@@ -220,15 +221,18 @@ static cJSON *parse_number(parser_t *p) {
         mant = mant * 10 + (*c - '0');
         if (in_frac) frac++;
     }
-    if (simple && frac <= 15) {
-        double v = (double)mant / POW10[frac];
-        cJSON *node = cJSON_CreateNumber(neg ? -v : v);
-        if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
-        return node;
+    cJSON *node;
+    if (simple && !in_frac && !(neg && mant == 0)) {
+        node = cJSON_CreateNumber(neg ? -(double)mant : (double)mant);
+    } else {
+        node = rj_number_literal(p->s + start, p->i - start);
+        if (node && simple) { /* the literal's value without strtod */
+            double v = (double)mant / POW10[frac];
+            node->valuedouble = neg ? -v : v;
+        }
     }
-    cJSON *v = rj_number_literal(p->s + start, p->i - start);
-    if (!v) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
-    return v;
+    if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+    return node;
 }
 
 static cJSON *parse_value(parser_t *p);

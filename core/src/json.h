@@ -2,8 +2,10 @@
  *
  * Why not cJSON_Parse/cJSON_Print: we must reject invalid UTF-8, bound nesting depth,
  * name the failing position, and keep numbers exact (an int beyond 2^53 must come out
- * as it went in).  Parsed numbers keep their original text in `valuestring`
- * (cJSON frees it with the node); rj_print writes that text back verbatim.  Numbers
+ * as it went in).  Parsed numbers keep their original text in `valuestring` (cJSON frees
+ * it with the node; rj_print writes it back verbatim) — except plain integers of up to 15
+ * digits, which are exact as doubles and have no valuestring.  So: no valuestring means an
+ * integer when integral; a valuestring with '.', 'e' or "-0" means a float.  Numbers
  * created by code (no valuestring) print as integers when integral and
  * |x| < 2^53, else with the shortest %.17g form that round-trips.
  */
