@@ -515,7 +515,18 @@ static void print_number(const cJSON *v, rbuf_t *out) {
     if (v->valuestring) { rbuf_puts(out, v->valuestring); return; }
     double d = v->valuedouble;
     if (!isfinite(d)) { rbuf_puts(out, "null"); return; } /* JSON has no NaN/Infinity (JS prints null) */
-    if (floor(d) == d && fabs(d) < 9007199254740992.0) { rbuf_printf(out, "%.0f", d); return; }
+    if (floor(d) == d && fabs(d) < 9007199254740992.0) {
+        /* integers: digits by hand, printf's float path is slow */
+        char digits[24], text[24];
+        int n = 0;
+        long long i = (long long)d;
+        unsigned long long u = i < 0 ? (unsigned long long)(-i) : (unsigned long long)i;
+        do { digits[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+        if (i < 0 || (i == 0 && signbit(d))) digits[n++] = '-';
+        for (int k = 0; k < n; k++) text[k] = digits[n - 1 - k];
+        rbuf_append(out, text, (size_t)n);
+        return;
+    }
     char tmp[32];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);

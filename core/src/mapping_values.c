@@ -63,7 +63,7 @@ const cJSON *mv_own(const cJSON *obj, const char *key, size_t n) {
     if (!obj || (obj->type & 0xFF) != cJSON_Object) return NULL;
     for (const cJSON *c = obj->child; c; c = c->next) {
         const char *s = c->string;
-        if (!s) continue;
+        if (!s || (n && s[0] != key[0])) continue;
         size_t i = 0; /* stops at s's terminator: s may be shorter than n */
         while (i < n && s[i] == key[i]) i++;
         if (i == n && s[n] == '\0') return c;
