@@ -269,20 +269,6 @@ rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_
     return RUDDER_OK;
 }
 
-rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
-                           rbuf_t *out, char *msgid_out, char *errstr, size_t size) {
-    if (!cJSON_IsObject(msg)) {
-        if (errstr && size) snprintf(errstr, size, "the %s message must be a JSON object", rudder_call_name(type));
-        return RUDDER_ERR_NOT_OBJECT;
-    }
-    rbuf_t text = RBUF_INIT;
-    rj_print_to(msg, &text);
-    rudder_err_t e = text.oom ? RUDDER_ERR_NO_MEMORY
-                              : message_build_text(type, text.data, text.len, opts, out, msgid_out, errstr, size);
-    rbuf_free(&text);
-    return e;
-}
-
 char *rudder_build_message(rudder_call_type_t type, const char *json, size_t len,
                            const char *library_suffix, size_t max_event_bytes,
                            rudder_err_t *err, char *errstr, size_t errstr_size) {

@@ -18,10 +18,4 @@ rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_
                                 const message_opts_t *opts, rbuf_t *out, char *msgid_out,
                                 char *errstr, size_t errstr_size);
 
-/* The same for a cJSON object (printed, then built as text). Validates msg (not modified) for the call type and writes the envelope into out as
- * JSON text WITHOUT the closing '}' so the sender can append ,"sentAt":"..."} at each
- * attempt.  msgid_out (>= 37 bytes, may be NULL) receives the messageId. */
-rudder_err_t message_build(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
-                           rbuf_t *out, char *msgid_out, char *errstr, size_t errstr_size);
-
 #endif
