@@ -246,39 +246,64 @@ static rudder_err_t accept(rudder_client_t *c, rudder_err_t e, rbuf_t *text, con
     return e;
 }
 
+/* Each producer thread keeps two scratch buffers (the printed source of a cJSON message,
+ * and the envelope), so a call allocates only its queue entry; the key's destructor frees
+ * them when the thread ends. */
+enum { BUF_ENVELOPE, BUF_SOURCE, BUF_COUNT };
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_key_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_bufs(void *p) {
+    rbuf_t *b = p;
+    for (int i = 0; i < BUF_COUNT; i++) rbuf_free(&b[i]);
+    free(b);
+}
+
+static void make_bufs_key(void) { pthread_key_create(&bufs_key, free_thread_bufs); }
+
+static rbuf_t *thread_buf(int which) {
+    pthread_once(&bufs_key_once, make_bufs_key);
+    rbuf_t *b = pthread_getspecific(bufs_key);
+    if (!b && (b = calloc(BUF_COUNT, sizeof *b)) != NULL && pthread_setspecific(bufs_key, b) != 0) {
+        free(b);
+        b = NULL;
+    }
+    if (!b) return NULL;
+    rbuf_reset(&b[which]);
+    return &b[which];
+}
+
+/* Don't keep a huge buffer per thread after an unusually large message. */
+static void trim_thread_buf(rbuf_t *b) {
+    if (b->cap > 1 << 20) rbuf_free(b);
+}
+
+static rudder_err_t no_memory(char *errstr, size_t size) {
+    if (errstr && size) snprintf(errstr, size, "out of memory");
+    return RUDDER_ERR_NO_MEMORY;
+}
+
 rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, const cJSON *msg,
                                   char *errstr, size_t size, char *msgid_out) {
     if (errstr && size) errstr[0] = '\0';
     if (!c || !msg) return RUDDER_ERR_INVALID_ARG;
     if (!c->enabled) return RUDDER_OK;
-    rbuf_t text = RBUF_INIT;
+    if (!cJSON_IsObject(msg)) {
+        if (errstr && size) snprintf(errstr, size, "the %s message must be a JSON object", rudder_call_name(type));
+        count_rejection(c, RUDDER_ERR_NOT_OBJECT);
+        return RUDDER_ERR_NOT_OBJECT;
+    }
+    rbuf_t *src = thread_buf(BUF_SOURCE), *text = thread_buf(BUF_ENVELOPE);
+    if (!src || !text) return no_memory(errstr, size);
+    rj_print_to(msg, src);
     char msgid[37];
-    rudder_err_t e = accept(c, message_build(type, msg, &c->mopts, &text, msgid, errstr, size), &text, msgid, errstr, size);
-    rbuf_free(&text);
+    rudder_err_t e = src->oom ? RUDDER_ERR_NO_MEMORY
+                              : message_build_text(type, src->data, src->len, &c->mopts, text, msgid, errstr, size);
+    e = accept(c, e, text, msgid, errstr, size);
+    trim_thread_buf(src);
+    trim_thread_buf(text);
     if (e == RUDDER_OK && msgid_out) memcpy(msgid_out, msgid, 37);
     return e;
-}
-
-/* Each producer thread keeps one envelope buffer, so a call allocates only its queue entry;
- * the key's destructor frees it when the thread ends. */
-static pthread_key_t text_key;
-static pthread_once_t text_key_once = PTHREAD_ONCE_INIT;
-
-static void free_thread_text(void *p) {
-    rbuf_free(p);
-    free(p);
-}
-
-static void make_text_key(void) { pthread_key_create(&text_key, free_thread_text); }
-
-static rbuf_t *thread_text(void) {
-    pthread_once(&text_key_once, make_text_key);
-    rbuf_t *b = pthread_getspecific(text_key);
-    if (!b && (b = calloc(1, sizeof *b)) != NULL && pthread_setspecific(text_key, b) != 0) {
-        free(b);
-        b = NULL;
-    }
-    return b;
 }
 
 rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char *json, size_t len,
@@ -290,15 +315,11 @@ rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char
     }
     if (!c->enabled) return RUDDER_OK;
     char msgid[37];
-    rbuf_t *text = thread_text();
-    if (!text) {
-        if (errstr && size) snprintf(errstr, size, "out of memory");
-        return RUDDER_ERR_NO_MEMORY;
-    }
-    rbuf_reset(text);
+    rbuf_t *text = thread_buf(BUF_ENVELOPE);
+    if (!text) return no_memory(errstr, size);
     rudder_err_t e = accept(c, message_build_text(type, json, len, &c->mopts, text, msgid, errstr, size),
                             text, msgid, errstr, size);
-    if (text->cap > 1 << 20) rbuf_free(text); /* don't keep a huge buffer per thread */
+    trim_thread_buf(text);
     if (e == RUDDER_OK && msgid_out && msgid_size) snprintf(msgid_out, msgid_size, "%s", msgid);
     return e;
 }
