@@ -195,28 +195,6 @@ static inline void ob_append(rbuf_t *b, const char *p, size_t n)
 
 #define ob_lit(b, lit) ob_append((b), (lit), sizeof(lit) - 1)
 
-/* Length of the valid UTF-8 sequence at s (lead byte >= 0x80), 0 when invalid:
- * no overlongs, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return s[1] >= lo && s[1] <= hi ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return s[1] >= lo && s[1] <= hi ? 4 : 0;
-    }
-    return 0;
-}
-
 /* A table is an array when its keys are exactly 1..n (n >= 1), or when it carries
  * ruddercore.array_mt.  An empty table is an object.  Any other key mix is an error. */
 
@@ -286,45 +264,13 @@ static int enc_fail(encoder_t *e, const char *fmt, ...)
 
 static int enc_value(encoder_t *e, int idx);
 
-/* Writes s as a JSON string literal, validating UTF-8 in the same pass. */
+/* Writes s as a JSON string literal; the core checks UTF-8 and escapes. */
 static int enc_string(encoder_t *e, const char *str, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *s = (const unsigned char *)str;
-    rbuf_t *b = e->out;
-    size_t run = 0; /* bytes since the last escape, copied in one go */
-    if (ob_reserve(b, n + 2) != 0)
-        return 0; /* oom is reported once at the end */
-    b->data[b->len++] = '"';
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        if (c >= 0x80) {
-            size_t k = utf8_seq_len(s + i, n - i);
-            if (k == 0)
-                return enc_fail(e, "string is not valid UTF-8 (byte %zu)", i + 1);
-            i += k;
-            continue;
-        }
-        ob_append(b, (const char *)s + run, i - run);
-        switch (c) {
-        case '"': ob_lit(b, "\\\""); break;
-        case '\\': ob_lit(b, "\\\\"); break;
-        case '\n': ob_lit(b, "\\n"); break;
-        case '\r': ob_lit(b, "\\r"); break;
-        case '\t': ob_lit(b, "\\t"); break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            ob_append(b, esc, 6);
-        }
-        }
-        run = ++i;
-    }
-    ob_append(b, (const char *)s + run, n - run);
-    ob_putc(b, '"');
+    size_t bad_at = 0;
+    if (!rj_utf8_check(str, n, &bad_at))
+        return enc_fail(e, "string is not valid UTF-8 (byte %zu)", bad_at + 1);
+    rbuf_json_string(e->out, str, n); /* oom is reported once at the end */
     return 0;
 }
 

@@ -57,46 +57,6 @@ static inline void putc1(rbuf_t *b, char c) {
     b->data[b->len] = '\0';
 }
 
-/* 1 where a byte must be escaped in a JSON string. */
-static const unsigned char NEEDS_ESCAPE[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-};
-
-void rc_put_json_string(rbuf_t *b, const char *s, size_t n) {
-    static const char HEX[] = "0123456789abcdef";
-    /* worst case every byte becomes \u00XX: reserve once, then write without checks */
-    if (rbuf_reserve(b, 6 * n + 3) < 0) return;
-    char *o = b->data + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!NEEDS_ESCAPE[c]) {
-            *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = HEX[c >> 4];
-            *o++ = HEX[c & 15];
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    b->len = (size_t)(o - b->data);
-}
 
 /* ---- errors naming the path -------------------------------------------------------- */
 
@@ -141,7 +101,7 @@ static int put_str(enc_t *e, PyObject *s) {
         PyErr_Clear();
         return fail(e, PyExc_ValueError, "string is not valid Unicode (lone surrogate)", NULL);
     }
-    rc_put_json_string(e->out, u, (size_t)n);
+    rbuf_json_string(e->out, u, (size_t)n);
     return 0;
 }
 

@@ -32,7 +32,6 @@ int rc_encode_init(void);
  * Returns 0, or -1 with TypeError/ValueError (naming the key path) or MemoryError set. */
 int rc_encode(PyObject *obj, rbuf_t *out, const char *root);
 /* Appends s as a JSON string literal (s must be valid UTF-8). */
-void rc_put_json_string(rbuf_t *out, const char *s, size_t n);
 
 /* ---- decode.c: JSON -> Python ------------------------------------------------- */
 PyObject *rc_decode_tree(const cJSON *v);                 /* new ref or NULL */

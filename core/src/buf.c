@@ -53,32 +53,38 @@ void rbuf_printf(rbuf_t *b, const char *fmt, ...) {
     b->len += (size_t)n;
 }
 
+/* 1 where a byte must be escaped in a JSON string: controls, '"' and '\\'. */
+static const unsigned char NEEDS_ESCAPE[256] = {
+    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 void rbuf_json_string(rbuf_t *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    if (rbuf_reserve(b, n + 2) != 0) return;
-    rbuf_putc(b, '"');
-    size_t run = 0; /* copy unescaped runs in one go */
+    static const char HEX[] = "0123456789abcdef";
+    /* worst case every byte becomes \u00XX: reserve once, then write without checks */
+    if (rbuf_reserve(b, 6 * n + 2) != 0) return;
+    char *o = b->data + b->len;
+    *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') { run++; continue; }
-        rbuf_append(b, s + i - run, run);
-        run = 0;
+        if (!NEEDS_ESCAPE[c]) { *o++ = (char)c; continue; }
+        *o++ = '\\';
         switch (c) {
-        case '"': rbuf_append(b, "\\\"", 2); break;
-        case '\\': rbuf_append(b, "\\\\", 2); break;
-        case '\n': rbuf_append(b, "\\n", 2); break;
-        case '\r': rbuf_append(b, "\\r", 2); break;
-        case '\t': rbuf_append(b, "\\t", 2); break;
-        case '\b': rbuf_append(b, "\\b", 2); break;
-        case '\f': rbuf_append(b, "\\f", 2); break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            rbuf_append(b, esc, 6);
-        }
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = HEX[c >> 4];
+            *o++ = HEX[c & 15];
         }
     }
-    rbuf_append(b, s + n - run, run);
-    rbuf_putc(b, '"');
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 const char *rbuf_cstr(rbuf_t *b) { return b->data ? b->data : ""; }

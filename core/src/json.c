@@ -50,17 +50,22 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
     return 0;
 }
 
-int rj_utf8_valid(const char *s, size_t n) {
+int rj_utf8_check(const char *s, size_t n, size_t *bad_at) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
         if (u[i] < 0x80) { i++; continue; }
         size_t k = utf8_seq(u + i, n - i);
-        if (!k) return 0;
+        if (!k) {
+            if (bad_at) *bad_at = i;
+            return 0;
+        }
         i += k;
     }
     return 1;
 }
+
+int rj_utf8_valid(const char *s, size_t n) { return rj_utf8_check(s, n, NULL); }
 
 static int hex4(const char *s, unsigned *out) {
     unsigned v = 0;

@@ -46,6 +46,8 @@ char *rj_print(const cJSON *v);           /* malloc'd; NULL on oom */
 
 /* Validates UTF-8 (no overlongs, no surrogates, <= U+10FFFF). 1 valid, 0 not. */
 int rj_utf8_valid(const char *s, size_t n);
+/* The same, and on failure the byte offset of the first bad sequence in *bad_at. */
+int rj_utf8_check(const char *s, size_t n, size_t *bad_at);
 
 /* A number node that prints as the given literal text (e.g. "18446744073709551616"). */
 cJSON *rj_number_literal(const char *text, size_t n);
