@@ -224,7 +224,7 @@ static cJSON *parse_number(parser_t *p) {
         if (digits || *c != '0') digits++;
         if (digits > 15) { simple = 0; break; }
         mant = mant * 10 + (*c - '0');
-        if (in_frac) frac++;
+        if (in_frac && ++frac > 15) { simple = 0; break; } /* leading zeros ("0.0000000000000001") add no digits */
     }
     cJSON *node;
     if (simple && !in_frac && !(neg && mant == 0)) {
