@@ -36,6 +36,16 @@ if [ -x tests/lua/run.sh ]; then
   ) || failed+=("lua")
 fi
 
+# Sanitizers and fuzzing (docs/RELIABILITY.md). RUDDER_SKIP_SANITIZE=1 / RUDDER_SKIP_FUZZ=1 skip them.
+if [ -z "${RUDDER_SKIP_SANITIZE:-}" ] && [ -x scripts/sanitize.sh ]; then
+  step "C tests under ASan+UBSan, TSan and valgrind (scripts/sanitize.sh)"
+  scripts/sanitize.sh all || failed+=("sanitize")
+fi
+if [ -z "${RUDDER_SKIP_FUZZ:-}" ] && [ -x tests/fuzz/run.sh ]; then
+  step "fuzz targets, ${FUZZ_SECONDS:-20}s each (tests/fuzz/run.sh)"
+  FUZZ_BUILD="$PWD/$BUILD-fuzz" tests/fuzz/run.sh || failed+=("fuzz")
+fi
+
 echo
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED suites: ${failed[*]}"

@@ -23,6 +23,7 @@
  *   2. configuration (property table, callbacks)
  *   3. client: calls, poll, flush, close, stats
  *   4. destination (walkerOS)
+ *   5. spool (persistence directory: inspect, replay dead letters)
  */
 #ifndef RUDDERCORE_H
 #define RUDDERCORE_H
@@ -363,6 +364,36 @@ RUDDER_API char *rudder_dest_stats(rudder_dest_t *dest);
 
 /** Closes the client (as rudder_close) and frees. NULL is fine. */
 RUDDER_API void rudder_dest_destroy(rudder_dest_t *dest);
+
+/* ------------------------------------------------------------------------- */
+/* 5. Spool                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * With the `persistence` setting a client appends every accepted event to a spool
+ * directory before the call returns, and sends undelivered events first after a crash
+ * or restart.  Events the data plane rejects for good are kept in the directory's
+ * dead-letter file (DIR/deadletter.ndjson).  See docs/RELIABILITY.md.
+ */
+
+/**
+ * Describes a spool directory as JSON (caller frees): owner process (if a client holds
+ * it), pending events (count, bytes, oldest), segments, and every dead-lettered event
+ * with its status and error.  Read-only; works while a client owns the directory.
+ * NULL with *err and errstr set when DIR is not a readable spool.
+ */
+RUDDER_API char *rudder_spool_inspect(const char *dir, rudder_err_t *err, char *errstr, size_t errstr_size);
+
+/**
+ * Re-sends the dead-lettered events of DIR to the data plane in conf (writeKey,
+ * dataPlaneUrl, ...) with their original messageId and originalTimestamp.  Events the
+ * data plane accepts leave the dead-letter file; the others stay, with the new answer.
+ * Needs the directory's lock (no client may own it meanwhile).  Returns a JSON summary
+ * {"deadLetters":N,"delivered":N,"failed":N,"kept":N} (caller frees), or NULL with *err
+ * and errstr set.
+ */
+RUDDER_API char *rudder_spool_replay(const char *dir, const rudder_conf_t *conf, rudder_err_t *err,
+                                     char *errstr, size_t errstr_size);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,10 @@ static void fork_child(void) {
         }
         c->sender_started = 0;
         c->pid = getpid();
+        if (c->spool) { /* never write into the parent's spool: this process keeps events in memory */
+            spool_abandon_after_fork(c->spool);
+            c->spool = NULL;
+        }
     }
 }
 
@@ -140,6 +144,16 @@ rudder_client_t *rudder_client_new(const rudder_conf_t *conf, char *errstr, size
     c->pid = getpid();
     if (!conf_bool(conf, "tlsVerify"))
         client_log(c, RUDDER_LOG_WARN, "tlsVerify is off: the data plane's certificate is not checked");
+    if (*conf_str(conf, "persistence") && client_open_spool(c, errstr, size) != 0) {
+        reports_destroy(&c->reports);
+        pthread_mutex_destroy(&c->mu);
+        pthread_mutex_destroy(&c->err_mu);
+        pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->done);
+        rudder_conf_destroy(c->conf);
+        free(c);
+        return NULL;
+    }
 
     pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&registry_mu);
@@ -179,6 +193,7 @@ void rudder_client_destroy(rudder_client_t *c) {
     if (!c) return;
     rudder_close(c, (int)c->close_timeout_ms, NULL);
     unregister(c);
+    spool_close(c->spool);
     transport_free(c->transport);
     qevent_free_list(queue_take_all(&c->q));
     reports_destroy(&c->reports);
@@ -207,6 +222,7 @@ void client_count_rejected(rudder_client_t *c, rudder_err_t reason) { if (c) cou
 const rudder_conf_t *client_conf(const rudder_client_t *c) { return c->conf; }
 
 static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *msgid, char *errstr, size_t size) {
+    if (c->spool) return client_enqueue_spooled(c, text->data, text->len, msgid, errstr, size);
     qevent_t *e = qevent_new(text->data, text->len, msgid);
     if (!e) {
         if (errstr && size) snprintf(errstr, size, "out of memory");
@@ -443,8 +459,9 @@ rudder_err_t rudder_close(rudder_client_t *c, int timeout_ms, size_t *lost) {
         pthread_join(c->thread, NULL);
         c->sender_started = 0;
     }
-    /* whatever is still queued will never be sent */
+    /* whatever is still queued will never be sent (with persistence it stays in the spool) */
     pthread_mutex_lock(&c->mu);
+    uint64_t kept = c->spool ? c->next_seq - c->completed_seq : 0;
     qevent_t *left = queue_take_all(&c->q);
     c->completed_seq = c->next_seq;
     pthread_cond_broadcast(&c->done);
@@ -457,6 +474,9 @@ rudder_err_t rudder_close(rudder_client_t *c, int timeout_ms, size_t *lost) {
                          strdup("still queued when close() gave up"), batch_ids_json(left), batch_events_json(left));
     }
     qevent_free_list(left);
+    if (kept)
+        client_log(c, RUDDER_LOG_INFO, "%llu undelivered events kept in the spool '%s' for the next start",
+                   (unsigned long long)kept, spool_dir(c->spool));
     size_t n_lost = (size_t)(atomic_load(&c->stats.dropped_events) - dropped_before);
     if (n_lost)
         client_log(c, RUDDER_LOG_WARN, "closed with %zu events not delivered (reported as dropped)", n_lost);

@@ -10,13 +10,14 @@
 #include "message.h"
 #include "queue.h"
 #include "reports.h"
+#include "spool.h"
 #include "transport.h"
 
 typedef struct client_stats {
     atomic_uint_fast64_t accepted, rejected_invalid, rejected_queue_full, rejected_too_large,
         rejected_closed, rejected_other, sent_events, sent_batches, sent_bytes_raw,
         sent_bytes_wire, retries, failed_events, dropped_events, split_batches,
-        reports_lost, http_requests;
+        reports_lost, http_requests, spool_evicted, spool_dead_letters;
     atomic_int last_http_status;
 } client_stats_t;
 
@@ -44,6 +45,10 @@ struct rudder_client {
     pid_t pid;                /* process that owns the sender */
     transport_t *transport;
 
+    /* persistence on: the spool is the queue (q stays empty); NULL otherwise */
+    spool_t *spool;
+    int64_t spool_due_mono;   /* under mu: when the oldest untaken spooled event is due */
+
     reports_t reports;
     client_stats_t stats;
     pthread_mutex_t err_mu;
@@ -57,4 +62,9 @@ void *sender_main(void *arg);
 /* client.c: starts the sender if needed; caller holds mu. 0 ok. */
 int client_ensure_sender_locked(rudder_client_t *c);
 void client_set_last_error(rudder_client_t *c, const char *text);
+/* spool_client.c: opens the spool from the settings (recovered events become pending). */
+int client_open_spool(rudder_client_t *c, char *errstr, size_t errstr_size);
+/* spool_client.c: appends an accepted event to the spool and gives it its sequence number. */
+rudder_err_t client_enqueue_spooled(rudder_client_t *c, const char *text, size_t len, const char *msgid,
+                                    char *errstr, size_t errstr_size);
 #endif

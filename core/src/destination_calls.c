@@ -50,7 +50,7 @@ static void canonical(const cJSON *v, rbuf_t *out) {
         if (n && !ms) { out->oom = 1; return; }
         n = 0;
         for (const cJSON *m = v->child; m; m = m->next) ms[n++] = m;
-        qsort(ms, n, sizeof *ms, cmp_members);
+        if (n) qsort(ms, n, sizeof *ms, cmp_members); /* qsort(NULL, 0) is undefined */
         rbuf_putc(out, '{');
         for (size_t i = 0; i < n; i++) {
             if (i) rbuf_putc(out, ',');

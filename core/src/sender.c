@@ -7,6 +7,7 @@
 #include "client.h"
 #include "clock.h"
 #include "gzip.h"
+#include "spool.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,13 @@ static void report_outcome(rudder_client_t *c, rudder_report_kind_t kind, rudder
     } else if (kind == RUDDER_REPORT_FAILED) {
         atomic_fetch_add(&c->stats.failed_events, n);
         client_set_last_error(c, why);
-        client_log(c, RUDDER_LOG_ERROR, "%zu events failed: %s", n, why);
+        if (c->spool && spool_dead_letter(c->spool, list, status, why) == 0) {
+            atomic_fetch_add(&c->stats.spool_dead_letters, n);
+            client_log(c, RUDDER_LOG_ERROR, "%zu events failed: %s (kept in %s/" SPOOL_DEADLETTER ")", n, why,
+                       spool_dir(c->spool));
+        } else {
+            client_log(c, RUDDER_LOG_ERROR, "%zu events failed: %s", n, why);
+        }
     } else {
         atomic_fetch_add(&c->stats.dropped_events, n);
         client_set_last_error(c, why);
@@ -80,9 +87,11 @@ static int retry_sleep(rudder_client_t *c, int64_t until) {
     return aborted;
 }
 
-/* Sends one batch to a final state; frees the list. */
-static void send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
+/* Sends one batch to a final state; frees the list.  Returns 1 when final, 0 when close()
+ * interrupted it and the spool keeps it for the next start (persistence on). */
+static int send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
     rudder_client_t *c = s->c;
+    int final = 1;
     for (int attempt = 0;; attempt++) {
         build_body(s, list);
         const char *payload = s->body.data;
@@ -100,7 +109,8 @@ static void send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
         transport_post(c->transport, payload, payload_len, payload != s->body.data, &res);
         if (res.status) atomic_store(&c->stats.last_http_status, res.status);
         if (res.aborted) {
-            report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, 0, list, n, "not delivered before close() gave up");
+            if (c->spool) final = 0;
+            else report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, 0, list, n, "not delivered before close() gave up");
             break;
         }
         if (res.status >= 200 && res.status < 300) {
@@ -118,9 +128,11 @@ static void send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
             mid->next = NULL;
             atomic_fetch_add(&c->stats.split_batches, 1);
             client_log(c, RUDDER_LOG_WARN, "data plane answered 413 for %zu events; sending two halves", n);
-            send_batch(s, list, half);
-            send_batch(s, second, n - half);
-            return;
+            if (!send_batch(s, list, half)) {
+                qevent_free_list(second); /* still in the spool, after the first half */
+                return 0;
+            }
+            return send_batch(s, second, n - half);
         }
         char why[700];
         if (res.status) snprintf(why, sizeof why, "HTTP %d: %.500s", res.status, res.body);
@@ -131,21 +143,66 @@ static void send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
             report_outcome(c, RUDDER_REPORT_FAILED, RUDDER_ERR_HTTP, res.status, list, n, why);
             break;
         }
-        if (attempt >= c->retry_count) {
+        /* with persistence, transient failures are retried until delivered, expired or close:
+         * the events are safe on disk meanwhile */
+        if (attempt >= c->retry_count && !c->spool) {
             char final[760];
             snprintf(final, sizeof final, "%s (gave up after %d retries)", why, attempt);
             report_outcome(c, RUDDER_REPORT_FAILED, RUDDER_ERR_TRANSPORT, res.status, list, n, final);
             break;
         }
-        int64_t delay = backoff_delay_ms(attempt + 1, c->retry_base_ms, c->retry_max_ms, res.retry_after_ms, rand01(s));
+        int64_t delay = backoff_delay_ms(attempt < 30 ? attempt + 1 : 30, c->retry_base_ms, c->retry_max_ms, res.retry_after_ms, rand01(s));
         atomic_fetch_add(&c->stats.retries, 1);
         client_log(c, RUDDER_LOG_WARN, "batch of %zu events: %s; retry %d in %lld ms", n, why, attempt + 1, (long long)delay);
         if (retry_sleep(c, clock_mono_ms() + delay)) {
-            report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, res.status, list, n, "not delivered before close() gave up (was retrying)");
+            if (c->spool) final = 0;
+            else report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_SHUTDOWN, res.status, list, n, "not delivered before close() gave up (was retrying)");
             break;
         }
     }
     qevent_free_list(list);
+    return final;
+}
+
+/* Persistence on: one batch read back from the spool (I/O without the queue lock), sent,
+ * then acked when final.  Called and returns with mu held.  0 = stop the sender. */
+static int send_spooled(sender_ctx_t *s, size_t untaken) {
+    rudder_client_t *c = s->c;
+    pthread_mutex_unlock(&c->mu);
+    spool_batch_t b;
+    size_t consumed = spool_read_batch(c->spool, untaken, c->max_body, &b);
+    if (b.n_expired) {
+        atomic_fetch_add(&c->stats.spool_evicted, b.n_expired);
+        report_outcome(c, RUDDER_REPORT_DROPPED, RUDDER_ERR_TRANSPORT, 0, b.expired, b.n_expired,
+                       "evicted from the spool unsent: older than persistenceMaxAge");
+        client_log(c, RUDDER_LOG_WARN, "%zu events older than persistenceMaxAge evicted from the spool", b.n_expired);
+        qevent_free_list(b.expired);
+    }
+    if (b.n_lost) {
+        atomic_fetch_add(&c->stats.dropped_events, b.n_lost);
+        client_set_last_error(c, "spool records missing or damaged on disk");
+        client_log(c, RUDDER_LOG_ERROR, "%zu spooled events could not be read back (missing or damaged on disk)", b.n_lost);
+    }
+    pthread_mutex_lock(&c->mu);
+    c->taken_seq += consumed;
+    uint64_t batch_last_seq = c->taken_seq;
+    if (c->next_seq > c->taken_seq) /* a byte cut leaves a backlog: due now; else new arrivals */
+        c->spool_due_mono = clock_mono_ms() + (consumed < untaken ? 0 : c->flush_interval_ms);
+    pthread_mutex_unlock(&c->mu);
+
+    int final = 1;
+    if (b.n) {
+        spool_sync_for_batch(c->spool);
+        final = send_batch(s, b.events, b.n);
+    }
+    if (final) spool_ack(c->spool, &b);
+
+    pthread_mutex_lock(&c->mu);
+    if (final) {
+        c->completed_seq = batch_last_seq;
+        pthread_cond_broadcast(&c->done);
+    }
+    return final;
 }
 
 void *sender_main(void *arg) {
@@ -161,17 +218,23 @@ void *sender_main(void *arg) {
     pthread_mutex_lock(&c->mu);
     for (;;) {
         int64_t now = clock_mono_ms();
-        if (c->stopping && (c->q.count == 0 || now >= c->abort_at_mono || c->abort_io)) break;
-        if (c->q.count == 0) {
+        /* events accepted and not yet taken: in memory, or on disk with persistence */
+        size_t untaken = c->spool ? (size_t)(c->next_seq - c->taken_seq) : c->q.count;
+        if (c->stopping && (untaken == 0 || now >= c->abort_at_mono || c->abort_io)) break;
+        if (untaken == 0) {
             pthread_cond_wait(&c->wake, &c->mu);
             continue;
         }
-        int64_t due = c->q.head->enq_mono_ms + c->flush_interval_ms;
-        int ready = c->stopping || c->q.count >= (size_t)c->flush_at || c->flush_mark > c->taken_seq || now >= due;
+        int64_t due = c->spool ? c->spool_due_mono : c->q.head->enq_mono_ms + c->flush_interval_ms;
+        int ready = c->stopping || untaken >= (size_t)c->flush_at || c->flush_mark > c->taken_seq || now >= due;
         if (!ready) {
             struct timespec ts;
             deadline_ts(due, &ts);
             pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+            continue;
+        }
+        if (c->spool) {
+            if (!send_spooled(&s, untaken)) break;
             continue;
         }
         size_t n;

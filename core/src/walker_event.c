@@ -141,7 +141,8 @@ static int64_t parse_iso(const char *s) {
 int64_t walker_event_time_ms(const cJSON *event) {
     const cJSON *ts = mv_own(event, "timestamp", 9);
     if (mv_truthy(ts)) {
-        if (cJSON_IsNumber(ts) && isfinite(ts->valuedouble)) return (int64_t)trunc(ts->valuedouble);
+        if (cJSON_IsNumber(ts) && isfinite(ts->valuedouble) && fabs(ts->valuedouble) < 9.2e18)
+            return (int64_t)trunc(ts->valuedouble); /* beyond int64 the conversion is undefined */
         if (cJSON_IsString(ts)) {
             int64_t v = parse_iso(ts->valuestring);
             if (v >= 0) return v;

@@ -4,6 +4,8 @@
 #include <string.h>
 #include "cli.h"
 
+int cmd_spool(int argc, char **argv); /* tools/spool/spool_cmd.c */
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage:\n"
@@ -17,6 +19,9 @@ static void usage(FILE *out) {
             "  ruddercore conformance VECTORS.json\n"
             "      runs a walkeros-mapping-vectors/1 file; prints failing cases and\n"
             "      'N passed, N failed'; exits 1 when a case failed.\n"
+            "  ruddercore spool inspect DIR | spool replay DIR --config SETTINGS.json\n"
+            "      the file spool (persistence: DIR): pending and dead-lettered events;\n"
+            "      replay re-sends the dead letters.\n"
             "  ruddercore --version\n"
             "FLOW.json is a walkerOS destination config {\"settings\": ..., \"mapping\": ...}\n"
             "or a walkerOS flow file containing a rudderstack destination. A line\n"
@@ -31,6 +36,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "map")) return cmd_map(argc - 1, argv + 1);
     if (!strcmp(cmd, "send")) return cmd_send(argc - 1, argv + 1);
     if (!strcmp(cmd, "conformance")) return cmd_conformance(argc - 1, argv + 1);
+    if (!strcmp(cmd, "spool")) return cmd_spool(argc - 1, argv + 1);
     fprintf(stderr, "ruddercore: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
