@@ -388,7 +388,22 @@ static void test_eight_producer_threads(void) {
     dp_stop(dp);
 }
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#endif
+
 static void test_fork_child_sends_only_its_own_events(void) {
+#ifdef UNDER_TSAN
+    /* ThreadSanitizer cannot follow a fork of a multi-threaded process whose child starts
+     * threads ("dup thread with used id"); the plain, ASan and valgrind runs cover fork. */
+    fprintf(stderr, "  not run under ThreadSanitizer: it cannot follow a multi-threaded fork\n");
+    return;
+#endif
     dp_t *dp = dp_start(NULL);
     rudder_client_t *c = client_for(dp, "\"flushAt\":20000,\"flushInterval\":3600000", NULL);
     track_n(c, 100, "parent");
