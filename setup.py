@@ -53,6 +53,15 @@ def find_dependencies():
     return cflags, libs
 
 
+def find_hiredis():
+    """hiredis is optional: without it the Redis persistence backend answers with a clear
+    configuration error. RUDDERCORE_HIREDIS=0 builds without it on purpose."""
+    if os.environ.get("RUDDERCORE_HIREDIS", "1") == "0" or pkg_config("--exists", "hiredis").returncode != 0:
+        return [], [], []
+    return (pkg_config("--cflags", "hiredis").stdout.split(), pkg_config("--libs", "hiredis").stdout.split(),
+            [("RUDDERCORE_HAVE_HIREDIS", None)])
+
+
 def sources():
     core = sorted(glob(os.path.join(HERE, "core", "src", "*.c")))
     binding = sorted(glob(os.path.join(HERE, "bindings", "python", "*.c")))
@@ -62,6 +71,9 @@ def sources():
 
 
 cflags, libs = find_dependencies()
+hiredis_cflags, hiredis_libs, hiredis_defines = find_hiredis()
+cflags += hiredis_cflags
+libs += hiredis_libs
 include_dirs = [p[2:] for p in cflags if p.startswith("-I")]
 extra_cflags = [p for p in cflags if not p.startswith("-I")]
 library_dirs = [p[2:] for p in libs if p.startswith("-L")]
@@ -74,7 +86,7 @@ core_ext = Extension(
     include_dirs=["core/include", "core/src", "bindings/python"] + include_dirs,
     library_dirs=library_dirs,
     libraries=libraries,
-    define_macros=[("_GNU_SOURCE", None), ("RUDDER_STATIC_BUILD", None)],
+    define_macros=[("_GNU_SOURCE", None), ("RUDDER_STATIC_BUILD", None)] + hiredis_defines,
     extra_compile_args=["-std=c11", "-fvisibility=hidden", "-pthread",
                         "-Wno-unused-parameter", "-Wno-missing-field-initializers"] + extra_cflags,
     extra_link_args=extra_link,

@@ -240,6 +240,8 @@ static PyObject *client_get_closed(PyObject *self, void *unused) {
     return PyBool_FromLong(((rc_host_t *)self)->closed);
 }
 
+PyObject *rc_client_create_persistence_queue(PyObject *self, PyObject *args, PyObject *kw); /* persistence.c */
+
 #define ID_DOC "Returns the event's messageId. Raises InvalidMessageError, QueueFullError, ClosedError."
 #define TAIL_SIG "context=None, timestamp=None, anonymous_id=None, integrations=None, message_id=None"
 static PyMethodDef client_methods[] = {
@@ -274,6 +276,13 @@ static PyMethodDef client_methods[] = {
      "Flushes for up to timeout seconds (None: the close_timeout setting), stops the sender "
      "and returns how many events were dropped.  Idempotent."},
     {"stats", client_stats, METH_NOARGS, "stats($self, /)\n--\n\nThe client's counters as a dict."},
+    {"create_persistence_queue", (PyCFunction)(void (*)(void))rc_client_create_persistence_queue,
+     METH_VARARGS | METH_KEYWORDS,
+     "create_persistence_queue($self, /, queue_opts)\n--\n\n"
+     "The Node SDK's createPersistenceQueue: keeps the queue in Redis (docs/REDIS.md).  queue_opts "
+     "is a dict (queueName, prefix, isMultiProcessor, redisOpts {host, port, db, password}, jobOpts "
+     "{maxAttempts}, or flat host/port/...; snake_case works too) or a redis:// URL.  Call it before "
+     "the first call.  Raises ConfigError (e.g. Redis unreachable); retry with backoff."},
     {"__enter__", client_enter, METH_NOARGS, NULL},
     {"__exit__", client_exit, METH_VARARGS, NULL},
     {NULL},

@@ -48,7 +48,6 @@ static void init_cond(pthread_cond_t *cv) {
 /* In the child: no sender thread exists.  The parent still owns (and sends) the queued
  * events, so the child forgets them; its own events start a new sender lazily. */
 static void fork_child(void) {
-    uuid_after_fork();
     pthread_mutex_init(&registry_mu, NULL);
     for (rudder_client_t *c = registry; c; c = c->registry_next) {
         pthread_mutex_init(&c->mu, NULL);
@@ -68,6 +67,7 @@ static void fork_child(void) {
             spool_abandon_after_fork(c->spool);
             c->spool = NULL;
         }
+        client_redis_after_fork(c); /* its own connections and processor, opened lazily */
     }
 }
 
@@ -107,6 +107,17 @@ void client_set_last_error(rudder_client_t *c, const char *text) {
 
 /* ---- create / destroy ---------------------------------------------------------------- */
 
+/* What rudder_client_new set up before any thread or backend exists. */
+static void free_client(rudder_client_t *c) {
+    reports_destroy(&c->reports);
+    pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->err_mu);
+    pthread_cond_destroy(&c->wake);
+    pthread_cond_destroy(&c->done);
+    rudder_conf_destroy(c->conf);
+    free(c);
+}
+
 rudder_client_t *rudder_client_new(const rudder_conf_t *conf, char *errstr, size_t size) {
     if (errstr && size) errstr[0] = '\0';
     if (!conf) {
@@ -144,14 +155,11 @@ rudder_client_t *rudder_client_new(const rudder_conf_t *conf, char *errstr, size
     c->pid = getpid();
     if (!conf_bool(conf, "tlsVerify"))
         client_log(c, RUDDER_LOG_WARN, "tlsVerify is off: the data plane's certificate is not checked");
-    if (*conf_str(conf, "persistence") && client_open_spool(c, errstr, size) != 0) {
-        reports_destroy(&c->reports);
-        pthread_mutex_destroy(&c->mu);
-        pthread_mutex_destroy(&c->err_mu);
-        pthread_cond_destroy(&c->wake);
-        pthread_cond_destroy(&c->done);
-        rudder_conf_destroy(c->conf);
-        free(c);
+    /* persistence: a redis:// URL or {"type":"redis",...} is Redis, anything else a spool directory */
+    const char *persistence = conf_str(conf, "persistence");
+    if (*persistence && (redisq_selected(persistence) ? client_open_redis(c, persistence, errstr, size)
+                                                      : client_open_spool(c, errstr, size)) != 0) {
+        free_client(c);
         return NULL;
     }
 
@@ -194,15 +202,10 @@ void rudder_client_destroy(rudder_client_t *c) {
     rudder_close(c, (int)c->close_timeout_ms, NULL);
     unregister(c);
     spool_close(c->spool);
+    client_free_redis(c);
     transport_free(c->transport);
     qevent_free_list(queue_take_all(&c->q));
-    reports_destroy(&c->reports);
-    pthread_mutex_destroy(&c->mu);
-    pthread_mutex_destroy(&c->err_mu);
-    pthread_cond_destroy(&c->wake);
-    pthread_cond_destroy(&c->done);
-    rudder_conf_destroy(c->conf);
-    free(c);
+    free_client(c);
 }
 
 /* ---- the calls ---------------------------------------------------------------------- */
@@ -459,6 +462,8 @@ rudder_err_t rudder_close(rudder_client_t *c, int timeout_ms, size_t *lost) {
         pthread_join(c->thread, NULL);
         c->sender_started = 0;
     }
+    /* Redis: the processor may finish the batch it is sending until the deadline */
+    client_close_redis(c, c->abort_at_mono);
     /* whatever is still queued will never be sent (with persistence it stays in the spool) */
     pthread_mutex_lock(&c->mu);
     uint64_t kept = c->spool ? c->next_seq - c->completed_seq : 0;

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "message.h"
 #include "queue.h"
+#include "redisq_client.h"
 #include "reports.h"
 #include "spool.h"
 #include "transport.h"
@@ -48,6 +49,9 @@ struct rudder_client {
     /* persistence on: the spool is the queue (q stays empty); NULL otherwise */
     spool_t *spool;
     int64_t spool_due_mono;   /* under mu: when the oldest untaken spooled event is due */
+    /* persistence in Redis: the sender moves batches to Redis, a processor thread sends
+     * them (redisq_client.c); NULL otherwise */
+    client_redis_t *redis;
 
     reports_t reports;
     client_stats_t stats;

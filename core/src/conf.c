@@ -210,6 +210,7 @@ rudder_err_t rudder_conf_set_json(rudder_conf_t *c, const char *json, size_t len
         if (cJSON_IsNull(m)) { e = set_index(c, i, NULL, errstr, size); continue; }
         char *text = NULL;
         if (p->type == RUDDER_PROP_JSON) text = rj_print(m);
+        else if (cJSON_IsObject(m) && !strcmp(p->name, "persistence")) text = rj_print(m); /* {"type":"redis",...} */
         else if (cJSON_IsString(m) && p->type != RUDDER_PROP_BOOL) text = strdup(m->valuestring);
         else if (cJSON_IsBool(m) && p->type == RUDDER_PROP_BOOL) text = strdup(cJSON_IsTrue(m) ? "true" : "false");
         else if (cJSON_IsNumber(m) && p->type == RUDDER_PROP_INT) text = rj_print(m);
@@ -228,12 +229,36 @@ rudder_err_t rudder_conf_set_json(rudder_conf_t *c, const char *json, size_t len
     return e;
 }
 
+/* A copy of a persistence value with its password replaced by "***": the password of a
+ * redis://user:PASSWORD@host URL, and a "password" member of a JSON object. */
+static char *mask_password(const char *v) {
+    const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon) {
+        rbuf_t b = RBUF_INIT;
+        rbuf_append(&b, v, (size_t)(colon + 1 - v));
+        rbuf_puts(&b, "***");
+        rbuf_puts(&b, at);
+        return rbuf_detach(&b);
+    }
+    cJSON *o = *v == '{' ? rj_parse(v, strlen(v), 0, NULL, NULL, 0) : NULL;
+    cJSON *pw = cJSON_GetObjectItemCaseSensitive(o, "password");
+    char *out = NULL;
+    if (pw) {
+        cJSON_ReplaceItemViaPointer(o, pw, cJSON_CreateString("***"));
+        out = rj_print(o);
+    }
+    cJSON_Delete(o);
+    return out ? out : strdup(v);
+}
+
 char *rudder_conf_get(const rudder_conf_t *c, const char *name) {
     if (!c || !name) return NULL;
     int i = prop_index(alias_of(name));
     if (i < 0) return NULL;
     if (strcmp(prop_at(i)->name, "writeKey") == 0) return strdup(c->vals[i] ? "***" : "");
     const char *v = c->vals[i] ? c->vals[i] : prop_at(i)->def;
+    if (v && strcmp(prop_at(i)->name, "persistence") == 0) return mask_password(v);
     return strdup(v ? v : "");
 }
 

@@ -56,9 +56,9 @@ static const rudder_property_t PROPS[] = {
      "How long destroy (and the bindings' exit hooks) wait to deliver queued events, in ms."},
     {"maxReports", "max_reports", RUDDER_PROP_INT, 16, 10000000, "10000", NULL, "client",
      "Most reports held for poll(); beyond it reports are counted as lost (stats: reportsLost)."},
-    /* ---- persistence (durable spool; docs/RELIABILITY.md) ---- */
+    /* ---- persistence (durable spool; docs/RELIABILITY.md; or Redis: docs/REDIS.md) ---- */
     {"persistence", "persistence", RUDDER_PROP_STRING, 0, 0, "", NULL, "client",
-     "Directory of the durable spool (created if needed; one process at a time). Empty: events are held in memory only."},
+     "Directory of the durable spool (created if needed; one process at a time). Or Redis, shared by processes: a redis:// URL, or the object {\"type\":\"redis\", host, port, db, password, queueName, prefix, isMultiProcessor, maxAttempts} as text (docs/REDIS.md). Empty: events are held in memory only."},
     {"persistenceFsync", "persistence_fsync", RUDDER_PROP_ENUM, 0, 0, "batch", "always|batch|interval|never", "client",
      "When the spool is fsynced: before each batch is sent (batch), every persistenceFsyncInterval ms, every event (always), or never. Every policy survives a process crash; fsync matters for power loss."},
     {"persistenceFsyncInterval", "persistence_fsync_interval", RUDDER_PROP_INT, 1, 3600000, "1000", NULL, "client",

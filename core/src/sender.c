@@ -237,14 +237,36 @@ void *sender_main(void *arg) {
             if (!send_spooled(&s, untaken)) break;
             continue;
         }
+        if (c->redis && now < client_redis_retry_at(c)) {
+            /* Redis away: the events wait in memory (bounded) until the next try */
+            int64_t until = client_redis_retry_at(c);
+            if (c->stopping && c->abort_at_mono < until) until = c->abort_at_mono;
+            struct timespec ts;
+            deadline_ts(until, &ts);
+            pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+            continue;
+        }
         size_t n;
         qevent_t *batch = queue_take_batch(&c->q, c->max_body, &n);
         qevent_t *last = batch;
         while (last->next) last = last->next;
-        uint64_t batch_last_seq = last->seq;
+        uint64_t batch_last_seq = last->seq, taken_before = c->taken_seq;
         c->taken_seq = batch_last_seq;
         pthread_mutex_unlock(&c->mu);
 
+        if (c->redis) {
+            /* persistence in Redis: "sent" means stored there; the processor posts it */
+            int moved = client_redis_move(c, batch, n);
+            pthread_mutex_lock(&c->mu);
+            if (!moved) {
+                queue_push_front(&c->q, batch);
+                c->taken_seq = taken_before;
+                continue;
+            }
+            c->completed_seq = batch_last_seq;
+            pthread_cond_broadcast(&c->done);
+            continue;
+        }
         send_batch(&s, batch, n);
 
         pthread_mutex_lock(&c->mu);

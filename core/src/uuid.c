@@ -2,6 +2,7 @@
  * A fork generation counter makes every thread reseed in a forked child, so parent and
  * child never produce the same ids. */
 #include "uuid.h"
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -36,7 +37,13 @@ static void seed(void) {
     seeded_generation = atomic_load(&fork_generation);
 }
 
-void uuid_after_fork(void) { atomic_fetch_add(&fork_generation, 1); }
+static void uuid_after_fork(void) { atomic_fetch_add(&fork_generation, 1); }
+
+/* Registered when the library loads, so even a process that never made a client gets fresh
+ * ids in a forked child (rudder_build_message, the destination's map). */
+__attribute__((constructor)) static void uuid_register_atfork(void) {
+    pthread_atfork(NULL, NULL, uuid_after_fork);
+}
 
 void uuid_v4(char *out) {
     if (seeded_generation != atomic_load_explicit(&fork_generation, memory_order_relaxed)) seed();

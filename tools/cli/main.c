@@ -6,6 +6,8 @@
 
 int cmd_spool(int argc, char **argv); /* tools/spool/spool_cmd.c */
 
+int cmd_persistence(int argc, char **argv); /* cmd_redis.c */
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage:\n"
@@ -19,6 +21,8 @@ static void usage(FILE *out) {
             "  ruddercore conformance VECTORS.json\n"
             "      runs a walkeros-mapping-vectors/1 file; prints failing cases and\n"
             "      'N passed, N failed'; exits 1 when a case failed.\n"
+            "  ruddercore persistence list-failed|requeue --config SETTINGS.json\n"
+            "      the Redis persistence queue's failed batches: list them, or queue them again.\n"
             "  ruddercore spool inspect DIR | spool replay DIR --config SETTINGS.json\n"
             "      the file spool (persistence: DIR): pending and dead-lettered events;\n"
             "      replay re-sends the dead letters.\n"
@@ -37,6 +41,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "send")) return cmd_send(argc - 1, argv + 1);
     if (!strcmp(cmd, "conformance")) return cmd_conformance(argc - 1, argv + 1);
     if (!strcmp(cmd, "spool")) return cmd_spool(argc - 1, argv + 1);
+    if (!strcmp(cmd, "persistence")) return cmd_persistence(argc - 1, argv + 1);
     fprintf(stderr, "ruddercore: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
