@@ -42,7 +42,7 @@ if [ -z "${RUDDER_SKIP_SANITIZE:-}" ] && [ -x scripts/sanitize.sh ]; then
   scripts/sanitize.sh all || failed+=("sanitize")
 fi
 if [ -z "${RUDDER_SKIP_FUZZ:-}" ] && [ -x tests/fuzz/run.sh ]; then
-  step "fuzz targets, ${FUZZ_SECONDS:-20}s each (tests/fuzz/run.sh)"
+  step "fuzz targets, a fixed seed and input count each (tests/fuzz/run.sh)"
   FUZZ_BUILD="$PWD/$BUILD-fuzz" tests/fuzz/run.sh || failed+=("fuzz")
 fi
 

@@ -3,6 +3,7 @@
 #include "json.h"
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,12 @@ static rudder_err_t check_value(const rudder_property_t *p, const char *value, c
         char *end = NULL;
         long long v = strtoll(value, &end, 10);
         /* accept integral floats such as "50.0" from JSON numbers */
-        if (end && *end == '.') { char *e2; double d = strtod(value, &e2); if (!*e2 && d == (double)(long long)d) { v = (long long)d; end = e2; } }
+        if (end && *end == '.') {
+            char *e2;
+            double d = strtod(value, &e2);
+            /* range first: converting a double beyond long long is undefined */
+            if (!*e2 && isfinite(d) && fabs(d) < 9.2e18 && d == floor(d)) { v = (long long)d; end = e2; }
+        }
         snprintf(range, sizeof range, "an integer from %lld to %lld", (long long)p->min, (long long)p->max);
         if (errno || !end || end == value || *end || v < p->min || v > p->max) {
             if (errstr && size)

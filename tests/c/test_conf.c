@@ -33,6 +33,8 @@ static void test_errors_name_setting_and_range(void) {
     CHECK(strstr(err, "silly|debug|info|warn|error|off"), "%s", err);
     CHECK_EQ_INT(rudder_conf_set(c, "flushAtt", "3", err, sizeof err), RUDDER_ERR_CONFIG);
     CHECK(strstr(err, "unknown setting 'flushAtt'"), "%s", err);
+    CHECK_EQ_INT(rudder_conf_set(c, "flushAt", "20184467440844674400000.0", err, sizeof err), RUDDER_ERR_CONFIG);
+    CHECK_EQ_INT(rudder_conf_set(c, "flushAt", "50.0", err, sizeof err), RUDDER_OK); /* JSON's 50.0 */
     CHECK_EQ_INT(rudder_conf_set(c, "flush_at", "50", err, sizeof err), RUDDER_OK); /* snake_case too */
     CHECK_EQ_INT(conf_int(c, "flushAt"), 50);
     rudder_conf_destroy(c);

@@ -4,7 +4,11 @@
 #
 #   tests/fuzz/run.sh                 # every target, FUZZ_SECONDS (default 20) each
 #   tests/fuzz/run.sh fuzz_message    # one target
-#   FUZZ_SECONDS=300 tests/fuzz/run.sh
+#   FUZZ_SECONDS=300 FUZZ_RUNS=-1 tests/fuzz/run.sh   # explore longer (new inputs each time)
+#
+# By default each target runs a fixed number of inputs from a fixed seed (FUZZ_RUNS,
+# FUZZ_SEED), so the same build explores the same inputs every time: CI repeats what passed
+# here instead of hoping a random walk finds nothing new.  FUZZ_SECONDS caps the time.
 #
 # Targets: fuzz_message (call JSON), fuzz_settings (settings JSON / name=value),
 # fuzz_walkeros (destination config + walkerOS event), fuzz_spool_record (spool segments).
@@ -13,7 +17,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${FUZZ_BUILD:-$ROOT/build-fuzz}
-SECONDS_EACH=${FUZZ_SECONDS:-20}
+SECONDS_EACH=${FUZZ_SECONDS:-120}
+RUNS=${FUZZ_RUNS:-150000}
+SEED=${FUZZ_SEED:-1}
 CC=${FUZZ_CC:-clang}
 mkdir -p "$OUT/obj"
 FLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -39,9 +45,9 @@ for t in "${targets[@]}"; do
     echo "fuzz: $t does not build (see $OUT/$t.build.log)"; failed+=("$t:build"); continue
   fi
   mkdir -p "$OUT/corpus/$t"
-  echo "=== $t for ${SECONDS_EACH}s"
+  echo "=== $t: $RUNS inputs from seed $SEED (at most ${SECONDS_EACH}s)"
   dict=(); [ -f "$ROOT/tests/fuzz/json.dict" ] && dict=(-dict="$ROOT/tests/fuzz/json.dict")
-  if ! (cd "$OUT" && ASAN_OPTIONS=detect_leaks=1 "./$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+  if ! (cd "$OUT" && ASAN_OPTIONS=detect_leaks=1 "./$t" -seed="$SEED" -runs="$RUNS" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$OUT/crash-$t-" "${dict[@]}" \
         "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/${t#fuzz_}" > "$OUT/$t.log" 2>&1); then
     tail -40 "$OUT/$t.log"; failed+=("$t")
