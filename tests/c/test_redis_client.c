@@ -44,9 +44,9 @@ static void on_report(const rudder_report_t *r, void *opaque) {
 
 /* A client on dp with Redis persistence (queue name, extra persistence options and extra
  * settings are JSON member lists without braces, may be ""). */
-static rudder_client_t *client_for(dp_t *dp, const char *queue, const char *popts, const char *extra, tally_t *t) {
+static rudder_client_t *client_on(int port, dp_t *dp, const char *queue, const char *popts, const char *extra, tally_t *t) {
     char json[2048], pers[600], err[512];
-    snprintf(pers, sizeof pers, "{\"type\":\"redis\",\"port\":%d,\"queueName\":\"%s\"%s%s}", rs.port, queue,
+    snprintf(pers, sizeof pers, "{\"type\":\"redis\",\"port\":%d,\"queueName\":\"%s\"%s%s}", port, queue,
              *popts ? "," : "", popts);
     snprintf(json, sizeof json,
              "{\"writeKey\":\"%s\",\"dataPlaneUrl\":\"%s\",\"retryBaseDelay\":10,\"retryMaxDelay\":100%s%s}",
@@ -61,6 +61,10 @@ static rudder_client_t *client_for(dp_t *dp, const char *queue, const char *popt
     CHECK(c != NULL, "client: %s", err);
     rudder_conf_destroy(conf);
     return c;
+}
+
+static rudder_client_t *client_for(dp_t *dp, const char *queue, const char *popts, const char *extra, tally_t *t) {
+    return client_on(rs.port, dp, queue, popts, extra, t);
 }
 
 static int track_n(rudder_client_t *c, int first, int n, size_t *rejected) {
@@ -266,6 +270,29 @@ static void test_redis_down_then_back_bounded_memory_counted_rejections(void) {
     dp_stop(dp);
 }
 
+static void test_redis_restarted_mid_stream_with_appendonly_loses_nothing(void) {
+    redis_server_t aof = {.appendonly = 1};
+    if (rs_start(&aof) != 0) { CHECK(0, "could not start redis-server with appendonly"); return; }
+    dp_t *dp = dp_start((const char *[]){"--write-key", WRITE_KEY, NULL});
+    dp_control(dp, "{\"delayMs\":2000,\"count\":1}"); /* the first send hangs: batches pile up in Redis */
+    tally_t t = {0};
+    rudder_client_t *c = client_on(aof.port, dp, "restart", "", "\"flushAt\":10", &t);
+    if (!c) { rs_destroy(&aof); return; }
+    CHECK_EQ_INT(track_n(c, 0, 500, NULL), 500);
+    CHECK_EQ_INT(rudder_flush(c, 20000, NULL), RUDDER_OK); /* all 500 are in Redis */
+    rs_stop(&aof);                                          /* Redis restarts mid-stream */
+    CHECK_EQ_INT(track_n(c, 500, 500, NULL), 500);          /* accepted meanwhile, held in memory */
+    CHECK_EQ_INT(rs_start(&aof), 0);                        /* same port and data directory */
+    CHECK_EQ_INT(rudder_flush(c, 30000, NULL), RUDDER_OK);
+    CHECK_EQ_INT(poll_until(c, &t.delivered, 1000, 60000), 0);
+    CHECK_EQ_INT(dp_wait_stat(dp, "unique", 1000, 20000), 0);
+    CHECK_EQ_INT(dp_stat(dp, "unique"), 1000);             /* every accepted event, none lost */
+    CHECK_EQ_INT(t.failed + t.dropped, 0);
+    rudder_client_destroy(c);
+    dp_stop(dp);
+    rs_destroy(&aof);
+}
+
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define UNDER_TSAN 1
@@ -327,6 +354,7 @@ int main(void) {
     RUN(test_kill_9_a_producer_mid_send_then_restart);
     RUN(test_several_processes_share_a_queue_each_event_once);
     RUN(test_redis_down_then_back_bounded_memory_counted_rejections);
+    RUN(test_redis_restarted_mid_stream_with_appendonly_loses_nothing);
     RUN(test_a_forked_child_uses_its_own_connection_and_processor);
     RUN(test_unreachable_redis_at_start_is_an_error_to_retry);
     rs_destroy(&rs);

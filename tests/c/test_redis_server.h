@@ -22,6 +22,7 @@ typedef struct redis_server {
     pid_t pid;
     int port;
     char dir[128];
+    int appendonly;   /* 1: an append-only file with fsync on every write, so a restart keeps the data */
 } redis_server_t;
 
 static int rs_free_port(void) {
@@ -77,7 +78,8 @@ static int rs_start(redis_server_t *rs) {
         int devnull = open("/dev/null", 1);
         if (devnull >= 0) dup2(devnull, 1);
         execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", rs->dir, (char *)NULL);
+               "--appendonly", rs->appendonly ? "yes" : "no", "--appendfsync", "always", "--dir", rs->dir,
+               (char *)NULL);
         fprintf(stderr, "cannot run redis-server: %s (install redis-server)\n", strerror(errno));
         _exit(127);
     }
