@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 failed=()
 
-step() { echo; echo "=== $1"; }
+ran=0
+step() { echo; echo "=== $1"; ran=$((ran + 1)); }
 
 step "C tests (ctest)"
 (cd "$BUILD" && ctest --output-on-failure -j2) || failed+=("c")
@@ -49,6 +50,8 @@ fi
 echo
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED suites: ${failed[*]}"
+  echo "suites: $((ran - ${#failed[@]})) passed, ${#failed[@]} failed"
   exit 1
 fi
 echo "all test suites passed"
+echo "suites: $ran passed, 0 failed"
