@@ -18,6 +18,12 @@ char *cli_load_dest_config(const char *path, int offline);
 typedef int (*cli_line_fn)(const char *line, size_t len, size_t lineno, void *opaque);
 int cli_each_line(const char *text, size_t len, cli_line_fn fn, void *opaque);
 
+/* The destination of a config file (see cli_load_dest_config); NULL with a message printed. */
+rudder_dest_t *cli_open_dest(const char *config_path, int offline);
+
+/* Calls fn for each line of the events file ("-"/NULL = stdin); -1 when it can't be read. */
+int cli_each_event(const char *events_path, cli_line_fn fn, void *opaque);
+
 /* Key-order-insensitive equality; expected {"undefined": true} matches undefined. */
 int json_matches(const cJSON *actual, const cJSON *expected);
 

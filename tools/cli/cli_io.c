@@ -102,3 +102,22 @@ char *cli_load_dest_config(const char *path, int offline) {
     cJSON_Delete(root);
     return out;
 }
+
+rudder_dest_t *cli_open_dest(const char *config_path, int offline) {
+    char *conf = cli_load_dest_config(config_path, offline);
+    if (!conf) return NULL;
+    char err[512];
+    rudder_dest_t *d = rudder_dest_new(conf, strlen(conf), NULL, err, sizeof err);
+    free(conf);
+    if (!d) fprintf(stderr, "ruddercore: %s: %s\n", config_path, err);
+    return d;
+}
+
+int cli_each_event(const char *events_path, cli_line_fn fn, void *opaque) {
+    size_t len;
+    char *text = cli_read_file(events_path, &len);
+    if (!text) return -1;
+    cli_each_line(text, len, fn, opaque);
+    free(text);
+    return 0;
+}

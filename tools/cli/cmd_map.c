@@ -78,17 +78,9 @@ int cmd_map(int argc, char **argv) {
         else events = argv[i];
     }
     if (!config) { fprintf(stderr, "usage: ruddercore map --config FLOW.json [--messages] [EVENTS.ndjson]\n"); return 2; }
-    char *conf = cli_load_dest_config(config, 1);
-    if (!conf) return 2;
-    char err[512];
-    r.dest = rudder_dest_new(conf, strlen(conf), NULL, err, sizeof err);
-    free(conf);
-    if (!r.dest) { fprintf(stderr, "ruddercore: %s: %s\n", config, err); return 2; }
-    size_t len;
-    char *text = cli_read_file(events, &len);
-    if (!text) { rudder_dest_destroy(r.dest); return 2; }
-    cli_each_line(text, len, map_line, &r);
-    free(text);
+    r.dest = cli_open_dest(config, 1);
+    if (!r.dest) return 2;
+    if (cli_each_event(events, map_line, &r) != 0) { rudder_dest_destroy(r.dest); return 2; }
     rudder_dest_destroy(r.dest);
     return r.errors ? 1 : 0;
 }

@@ -60,18 +60,10 @@ int cmd_send(int argc, char **argv) {
         else events = argv[i];
     }
     if (!config) { fprintf(stderr, "usage: ruddercore send --config FLOW.json [--timeout MS] [EVENTS.ndjson]\n"); return 2; }
-    char *conf = cli_load_dest_config(config, 0);
-    if (!conf) return 2;
-    char err[512];
     send_run_t r = {0};
-    r.dest = rudder_dest_new(conf, strlen(conf), NULL, err, sizeof err);
-    free(conf);
-    if (!r.dest) { fprintf(stderr, "ruddercore: %s: %s\n", config, err); return 2; }
-    size_t len;
-    char *text = cli_read_file(events, &len);
-    if (!text) { rudder_dest_destroy(r.dest); return 2; }
-    cli_each_line(text, len, send_line, &r);
-    free(text);
+    r.dest = cli_open_dest(config, 0);
+    if (!r.dest) return 2;
+    if (cli_each_event(events, send_line, &r) != 0) { rudder_dest_destroy(r.dest); return 2; }
     rudder_client_t *client = rudder_dest_client(r.dest);
     size_t remaining = 0;
     rudder_err_t fe = rudder_flush(client, (int)timeout, &remaining);
