@@ -388,14 +388,6 @@ static void test_eight_producer_threads(void) {
     dp_stop(dp);
 }
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#endif
 
 static void test_fork_child_sends_only_its_own_events(void) {
 #ifdef UNDER_TSAN

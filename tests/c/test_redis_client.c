@@ -293,14 +293,6 @@ static void test_redis_restarted_mid_stream_with_appendonly_loses_nothing(void) 
     rs_destroy(&aof);
 }
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#endif
 
 static void test_a_forked_child_uses_its_own_connection_and_processor(void) {
 #ifdef UNDER_TSAN

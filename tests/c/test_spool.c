@@ -15,13 +15,6 @@
 
 #define WRITE_KEY "wk-spool-secret-7781"
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
 
 typedef struct tally {
     size_t delivered, failed, dropped;

@@ -12,6 +12,23 @@
 #ifndef RUDDER_TEST_CHECK_H
 #define RUDDER_TEST_CHECK_H
 
+/* Which sanitizer the test is built with (gcc defines __SANITIZE_*, clang has __has_feature):
+ * ThreadSanitizer cannot follow a multi-threaded fork, and sanitizers change memory figures. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#if defined(UNDER_TSAN) || defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
