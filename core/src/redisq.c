@@ -334,8 +334,6 @@ int redisq_ack(redisq_t *q, redisq_batch_t *b) {
         redisAppendCommand(c, "EXEC");
         rc = read_replies(c, 5, NULL);
     }
-    qevent_free_list(b->events);
-    b->events = NULL;
     return rc;
 }
 
@@ -368,8 +366,6 @@ int redisq_fail(redisq_t *q, redisq_batch_t *b, int status, const char *why) {
         rc = read_replies(c, 6, NULL);
         rbuf_free(&info);
     }
-    qevent_free_list(b->events);
-    b->events = NULL;
     return rc;
 }
 
@@ -383,8 +379,6 @@ int redisq_release(redisq_t *q, redisq_batch_t *b) {
         redisAppendCommand(c, "EXEC");
         rc = read_replies(c, 4, NULL);
     }
-    qevent_free_list(b->events);
-    b->events = NULL;
     return rc;
 }
 
@@ -524,7 +518,7 @@ int redisq_push(redisq_t *q, const qevent_t *l, char *errstr, size_t size) { (vo
 int redisq_take(redisq_t *q, int t, redisq_batch_t *b, char *errstr, size_t size) {
     (void)q; (void)t; memset(b, 0, sizeof *b); missing(errstr, size); return -1;
 }
-int redisq_ack(redisq_t *q, redisq_batch_t *b) { (void)q; qevent_free_list(b->events); b->events = NULL; return -1; }
+int redisq_ack(redisq_t *q, redisq_batch_t *b) { (void)q; (void)b; return -1; }
 int redisq_count_attempt(redisq_t *q, redisq_batch_t *b) { (void)q; (void)b; return -1; }
 int redisq_fail(redisq_t *q, redisq_batch_t *b, int s, const char *w) { (void)s; (void)w; return redisq_ack(q, b); }
 int redisq_release(redisq_t *q, redisq_batch_t *b) { return redisq_ack(q, b); }
@@ -536,3 +530,8 @@ char *redisq_list_failed(const redisq_opts_t *o, rudder_err_t *err, char *errstr
 }
 long redisq_requeue_failed(const redisq_opts_t *o, char *errstr, size_t size) { (void)o; missing(errstr, size); return -1; }
 #endif
+
+void redisq_batch_free(redisq_batch_t *b) {
+    qevent_free_list(b->events);
+    b->events = NULL;
+}

@@ -85,7 +85,7 @@ int redisq_push(redisq_t *q, const qevent_t *list, char *errstr, size_t errstr_s
 /* Processor: one batch taken from the queue. */
 typedef struct redisq_batch {
     char id[128];
-    qevent_t *events; /* owned; freed by ack/fail/release */
+    qevent_t *events; /* owned; redisq_batch_free after the last ack/fail/release */
     size_t n;
     int attempts;     /* tries before this one */
 } redisq_batch_t;
@@ -102,6 +102,8 @@ int redisq_count_attempt(redisq_t *q, redisq_batch_t *b);
 int redisq_fail(redisq_t *q, redisq_batch_t *b, int http_status, const char *why);
 /* Not finished (close): back to the front of the queue for whoever comes next.  0 ok. */
 int redisq_release(redisq_t *q, redisq_batch_t *b);
+/* Frees the batch's events (ack, fail and release keep them for the report). */
+void redisq_batch_free(redisq_batch_t *b);
 /* Refreshes this processor's heartbeat (call during long waits).  0 ok. */
 int redisq_heartbeat(redisq_t *q);
 /* Multi-processor: moves batches of dead processors back to the queue; how many. */

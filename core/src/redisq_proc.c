@@ -89,15 +89,16 @@ static int is_transient(const http_result_t *r) {
     return r->status == 0 || r->status == 408 || r->status == 429 || r->status >= 500;
 }
 
-/* Sends one taken batch to a final state, or back to the queue when stopped. */
+/* Sends one taken batch to a final state, or back to the queue when stopped.  Redis is
+ * updated before the outcome is reported, so a user who sees a report sees Redis agree. */
 static void process(redisq_proc_t *p, redisq_batch_t *b) {
     int max_attempts = redisq_options(p->q)->max_attempts;
     for (;;) {
         if (b->attempts >= max_attempts) { /* tries used up before (e.g. by a process that died) */
             char why[120];
             snprintf(why, sizeof why, "gave up after %d tries (maxAttempts)", b->attempts);
-            outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_TRANSPORT, 0, b, why);
             redisq_fail(p->q, b, 0, why);
+            outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_TRANSPORT, 0, b, why);
             return;
         }
         char now[RUDDER_ISO_LEN + 1];
@@ -117,9 +118,9 @@ static void process(redisq_proc_t *p, redisq_batch_t *b) {
             return;
         }
         if (res.status >= 200 && res.status < 300) {
-            outcome(p, RUDDER_REPORT_DELIVERED, RUDDER_OK, res.status, b, "delivered");
             if (redisq_ack(p->q, b) != 0)
                 plog(p, RUDDER_LOG_WARN, "batch %s delivered but Redis did not delete it; it may be sent again", b->id);
+            outcome(p, RUDDER_REPORT_DELIVERED, RUDDER_OK, res.status, b, "delivered");
             return;
         }
         char why[700];
@@ -129,8 +130,8 @@ static void process(redisq_proc_t *p, redisq_batch_t *b) {
         while (wl && (why[wl - 1] == '\n' || why[wl - 1] == '\r')) why[--wl] = '\0';
         if (!is_transient(&res)) {
             b->attempts++;
-            outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_HTTP, res.status, b, why);
             redisq_fail(p->q, b, res.status, why);
+            outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_HTTP, res.status, b, why);
             return;
         }
         int tries = redisq_count_attempt(p->q, b);
@@ -138,8 +139,8 @@ static void process(redisq_proc_t *p, redisq_batch_t *b) {
         if (tries >= max_attempts) {
             char final[800];
             snprintf(final, sizeof final, "%s (gave up after %d tries, maxAttempts)", why, tries);
-            outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_TRANSPORT, res.status, b, final);
             redisq_fail(p->q, b, res.status, final);
+            outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_TRANSPORT, res.status, b, final);
             return;
         }
         int64_t delay = backoff_delay_ms(tries, p->base_ms, p->cap_ms, res.retry_after_ms, rand01(p));
@@ -170,7 +171,10 @@ static void *proc_main(void *arg) {
         if (outage) plog(p, RUDDER_LOG_INFO, "persistence: Redis is back; the processor goes on");
         outage = 0;
         backoff = 100;
-        if (got == 1) process(p, &b);
+        if (got == 1) {
+            process(p, &b);
+            redisq_batch_free(&b);
+        }
     }
     return NULL;
 }
