@@ -1,6 +1,7 @@
 /* client.c — the public client API: create, the six calls, poll, flush, close, destroy,
  * queue length, and fork safety.  Calls validate and build the envelope on the caller's
  * thread, then take the queue lock only to append. */
+#include "arena.h"
 #include "batch.h"
 #include "client.h"
 #include "clock.h"
@@ -94,8 +95,11 @@ void client_log(rudder_client_t *c, rudder_log_level_t level, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (c->conf->log_cb) c->conf->log_cb(level, line, c->conf->log_opaque);
-    else if (c->reports.cb) reports_push(&c->reports, RUDDER_REPORT_LOG, RUDDER_OK, 0, 0, level, strdup(line), NULL, NULL);
+    if (c->conf->log_cb) {
+        rj_scope_t heap = rj_scope_heap(); /* host code sees the heap, not a push's arena */
+        c->conf->log_cb(level, line, c->conf->log_opaque);
+        rj_scope_close(heap);
+    } else if (c->reports.cb) reports_push(&c->reports, RUDDER_REPORT_LOG, RUDDER_OK, 0, 0, level, strdup(line), NULL, NULL);
     else if (level >= RUDDER_LOG_WARN) fprintf(stderr, "ruddercore %s: %s\n", level_name(level), line);
 }
 
@@ -314,10 +318,8 @@ rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, c
     }
     rbuf_t *src = thread_buf(BUF_SOURCE), *text = thread_buf(BUF_ENVELOPE);
     if (!src || !text) return no_memory(errstr, size);
-    rj_print_to(msg, src);
     char msgid[37];
-    rudder_err_t e = src->oom ? RUDDER_ERR_NO_MEMORY
-                              : message_build_text(type, src->data, src->len, &c->mopts, text, msgid, errstr, size);
+    rudder_err_t e = message_build_tree(type, msg, src, &c->mopts, text, msgid, errstr, size);
     e = accept(c, e, text, msgid, errstr, size);
     trim_thread_buf(src);
     trim_thread_buf(text);

@@ -6,6 +6,7 @@
 #include "client_internal.h"
 #include "conf.h"
 #include "destination.h"
+#include "arena.h"
 #include "json.h"
 
 #define ERR(...) do { if (errstr && errstr_size) snprintf(errstr, errstr_size, __VA_ARGS__); } while (0)
@@ -20,7 +21,7 @@ static int parse_setting(const rudder_conf_t *conf, const char *name, cJSON **ou
     char msg[160];
     cJSON *v = rj_parse(text, strlen(text), 0, &e, msg, sizeof msg);
     if (!v) { ERR("settings.%s: %s", name, msg); return -1; }
-    if (cJSON_IsNull(v)) { cJSON_Delete(v); return 0; }
+    if (cJSON_IsNull(v)) { rj_delete(v); return 0; }
     *out = v;
     return 0;
 }
@@ -73,11 +74,11 @@ rudder_dest_t *rudder_dest_new(const char *config_json, size_t len, const rudder
     if (!config) { ERR("config: %s", msg); return NULL; }
     if (!mv_is_plain_object(config)) {
         ERR("config: expected a JSON object {\"settings\": ..., \"mapping\": ...}, got %s", mv_type_name(config));
-        cJSON_Delete(config);
+        rj_delete(config);
         return NULL;
     }
     rudder_dest_t *d = calloc(1, sizeof *d);
-    if (!d) { cJSON_Delete(config); ERR("out of memory"); return NULL; }
+    if (!d) { rj_delete(config); ERR("out of memory"); return NULL; }
     pthread_mutex_init(&d->lock, NULL);
     d->config = config;
     d->conf = base ? rudder_conf_dup(base) : rudder_conf_new();
@@ -99,8 +100,8 @@ rudder_dest_t *rudder_dest_new(const char *config_json, size_t len, const rudder
         parse_setting(d->conf, "integrations", &d->s_integrations, errstr, errstr_size))
         goto fail;
     /* walkerOS: userId/anonymousId default unless given; null means the default too */
-    if (!d->s_user_id) d->s_user_id = cJSON_CreateString("user.id");
-    if (!d->s_anonymous_id) d->s_anonymous_id = cJSON_CreateString("user.session");
+    if (!d->s_user_id) d->s_user_id = rj_string("user.id");
+    if (!d->s_anonymous_id) d->s_anonymous_id = rj_string("user.session");
 
     d->map.mapping = mv_own(config, "mapping", 7);
     d->map.data = mv_own(config, "data", 4);
@@ -115,9 +116,9 @@ rudder_dest_t *rudder_dest_new(const char *config_json, size_t len, const rudder
     int64_t cap = conf_int(d->conf, "identityCacheSize");
     d->identify_seen = dedup_lru_new(cap > 0 ? (size_t)cap : 10000);
     d->group_seen = dedup_lru_new(cap > 0 ? (size_t)cap : 10000);
-    d->c_consent = cJSON_CreateObject();
-    d->c_user = cJSON_CreateObject();
-    d->c_globals = cJSON_CreateObject();
+    d->c_consent = rj_object();
+    d->c_user = rj_object();
+    d->c_globals = rj_object();
     if (!d->identify_seen || !d->group_seen || !d->c_consent || !d->c_user || !d->c_globals) {
         ERR("out of memory");
         goto fail;
@@ -133,16 +134,16 @@ fail:
 void rudder_dest_destroy(rudder_dest_t *d) {
     if (!d) return;
     rudder_client_destroy(d->client);
-    for (size_t i = 0; i < d->held_len; i++) cJSON_Delete(d->held[i]);
+    for (size_t i = 0; i < d->held_len; i++) rj_delete(d->held[i]);
     free(d->held);
-    cJSON_Delete(d->s_user_id);
-    cJSON_Delete(d->s_anonymous_id);
-    cJSON_Delete(d->s_identify);
-    cJSON_Delete(d->s_group);
-    cJSON_Delete(d->s_integrations);
-    cJSON_Delete(d->c_consent);
-    cJSON_Delete(d->c_user);
-    cJSON_Delete(d->c_globals);
+    rj_delete(d->s_user_id);
+    rj_delete(d->s_anonymous_id);
+    rj_delete(d->s_identify);
+    rj_delete(d->s_group);
+    rj_delete(d->s_integrations);
+    rj_delete(d->c_consent);
+    rj_delete(d->c_user);
+    rj_delete(d->c_globals);
     free(d->last_uid);
     free(d->last_traits);
     free(d->last_group_id);
@@ -150,7 +151,7 @@ void rudder_dest_destroy(rudder_dest_t *d) {
     dedup_lru_free(d->identify_seen);
     dedup_lru_free(d->group_seen);
     rudder_conf_destroy(d->conf);
-    cJSON_Delete(d->config);
+    rj_delete(d->config);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -180,21 +181,23 @@ rudder_err_t rudder_dest_push(rudder_dest_t *d, const char *event_json, size_t l
     char local[256];
     if (!errstr || !errstr_size) { errstr = local; errstr_size = sizeof local; }
     rudder_err_t e;
+    rj_scope_t scope = rj_scope_open(); /* the event's trees live until the push returns */
     cJSON *event = walker_event_parse(event_json, len, &e, errstr, errstr_size);
     pthread_mutex_lock(&d->lock);
     if (!event) {
         d->stats.events++;
         d->stats.invalid++;
-        pthread_mutex_unlock(&d->lock);
-        return e;
+    } else {
+        size_t n;
+        dest_outcome_t oc;
+        e = push_one(d, event, &n, &oc, errstr, errstr_size);
     }
-    size_t n;
-    dest_outcome_t oc;
-    e = push_one(d, event, &n, &oc, errstr, errstr_size);
     pthread_mutex_unlock(&d->lock);
+    rj_scope_close(scope);
     return e;
 }
 
+/* Results are built on the heap (cJSON's own builders): they outlive each event's scope. */
 static void add_result(cJSON *results, rudder_err_t e, size_t ncalls, const char *err) {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddBoolToObject(r, "ok", e == RUDDER_OK);
@@ -215,6 +218,7 @@ char *rudder_dest_push_many(rudder_dest_t *d, const char *text, size_t len) {
     if (i < len && text[i] == '[') {
         rudder_err_t e;
         char msg[200];
+        rj_scope_t scope = rj_scope_open(); /* the whole array's trees, until the last event ran */
         cJSON *arr = rj_parse(text, len, DEST_MAX_DEPTH + 1, &e, msg, sizeof msg);
         if (!arr) {
             snprintf(err, sizeof err, "events: %s", msg);
@@ -234,8 +238,9 @@ char *rudder_dest_push_many(rudder_dest_t *d, const char *text, size_t len) {
                 ev = next;
             }
             pthread_mutex_unlock(&d->lock);
-            cJSON_Delete(arr);
+            rj_delete(arr);
         }
+        rj_scope_close(scope);
     } else {
         size_t line = 0;
         while (i < len) {
@@ -249,6 +254,7 @@ char *rudder_dest_push_many(rudder_dest_t *d, const char *text, size_t len) {
             if (s == end) continue;
             rudder_err_t e;
             char one[256];
+            rj_scope_t scope = rj_scope_open();
             cJSON *ev = walker_event_parse(text + start, end - start, &e, one, sizeof one);
             size_t n = 0;
             pthread_mutex_lock(&d->lock);
@@ -260,12 +266,13 @@ char *rudder_dest_push_many(rudder_dest_t *d, const char *text, size_t len) {
                 e = push_one(d, ev, &n, &oc, one, sizeof one);
             }
             pthread_mutex_unlock(&d->lock);
+            rj_scope_close(scope);
             snprintf(err, sizeof err, "line %zu: %s", line, one);
             add_result(results, e, n, err);
         }
     }
     char *out = rj_print(results);
-    cJSON_Delete(results);
+    rj_delete(results);
     return out;
 }
 
@@ -277,12 +284,14 @@ char *rudder_dest_map(rudder_dest_t *d, const char *event_json, size_t len, rudd
     if (!errstr || !errstr_size) { errstr = local; errstr_size = sizeof local; }
     errstr[0] = '\0';
     if (!d || !event_json) { *err = RUDDER_ERR_INVALID_ARG; ERR("rudder_dest_map: destination and event are required"); return NULL; }
+    rj_scope_t scope = rj_scope_open();
     cJSON *event = walker_event_parse(event_json, len, err, errstr, errstr_size);
     pthread_mutex_lock(&d->lock);
     if (!event) {
         d->stats.events++;
         d->stats.invalid++;
         pthread_mutex_unlock(&d->lock);
+        rj_scope_close(scope);
         return NULL;
     }
     dest_calls_t calls = {0};
@@ -292,7 +301,8 @@ char *rudder_dest_map(rudder_dest_t *d, const char *event_json, size_t len, rudd
     cJSON *arr = dest_calls_to_json(&calls);
     dest_calls_free(&calls);
     char *out = rj_print(arr);
-    cJSON_Delete(arr);
+    rj_delete(arr);
+    rj_scope_close(scope);
     return out;
 }
 
@@ -311,6 +321,7 @@ rudder_err_t rudder_dest_command(rudder_dest_t *d, const char *command, const ch
         if (!data) { ERR("walker %s data: %s", cmd, msg); return e; }
     }
     dest_calls_t calls = {0};
+    rj_scope_t scope = rj_scope_open(); /* for the held events it releases */
     pthread_mutex_lock(&d->lock);
     rudder_err_t e = dest_run_command(d, cmd, data, &calls, errstr, errstr_size);
     char qerr[256];
@@ -318,7 +329,8 @@ rudder_err_t rudder_dest_command(rudder_dest_t *d, const char *command, const ch
     pthread_mutex_unlock(&d->lock);
     if (e == RUDDER_OK && qe != RUDDER_OK) { e = qe; ERR("%s", qerr); }
     dest_calls_free(&calls);
-    cJSON_Delete(data);
+    rj_scope_close(scope);
+    rj_delete(data);
     return e;
 }
 
@@ -348,10 +360,10 @@ char *rudder_dest_stats(rudder_dest_t *d) {
         rudder_err_t e;
         char msg[64];
         cJSON *c = rj_parse(cs, strlen(cs), 0, &e, msg, sizeof msg);
-        if (c) cJSON_AddItemToObject(o, "client", c);
+        if (c) rj_add(o, "client", c);
         rudder_free(cs);
     }
     char *out = rj_print(o);
-    cJSON_Delete(o);
+    rj_delete(o);
     return out;
 }

@@ -9,7 +9,7 @@
 #include "json.h"
 
 void dest_calls_free(dest_calls_t *c) {
-    for (size_t i = 0; i < c->n; i++) cJSON_Delete(c->v[i].params);
+    for (size_t i = 0; i < c->n; i++) rj_delete(c->v[i].params);
     free(c->v);
     memset(c, 0, sizeof *c);
 }
@@ -18,7 +18,7 @@ int dest_calls_add(dest_calls_t *c, rudder_call_type_t type, cJSON *params) {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 8;
         dest_call_t *v = realloc(c->v, cap * sizeof *v);
-        if (!v) { cJSON_Delete(params); return -1; }
+        if (!v) { rj_delete(params); return -1; }
         c->v = v;
         c->cap = cap;
     }
@@ -34,7 +34,7 @@ static char *resolve_id(map_ctx_t *mc, const cJSON *event, const cJSON *setting)
     cJSON *v = map_value(mc, event, setting, mv_own(event, "consent", 7));
     char *out = NULL;
     if (cJSON_IsString(v) && v->valuestring[0]) out = strdup(v->valuestring);
-    cJSON_Delete(v);
+    rj_delete(v);
     return out;
 }
 
@@ -87,20 +87,20 @@ static int str_eq_nullable(const char *a, const char *b) {
 }
 
 /* Literal keys are added without copying (cJSON's CS variant); params are built per call. */
-#define ADD(obj, key, item) cJSON_AddItemToObjectCS((obj), (key), (item))
+#define ADD(obj, key, item) rj_add_const((obj), (key), (item))
 
 static cJSON *base_params(const char *uid, const char *aid, int64_t ts) {
-    cJSON *p = cJSON_CreateObject();
-    if (uid) ADD(p, "userId", cJSON_CreateString(uid));
-    if (aid) ADD(p, "anonymousId", cJSON_CreateString(aid));
-    ADD(p, "timestamp", cJSON_CreateNumber((double)ts));
+    cJSON *p = rj_object();
+    if (uid) ADD(p, "userId", rj_string(uid));
+    if (aid) ADD(p, "anonymousId", rj_string(aid));
+    ADD(p, "timestamp", rj_number((double)ts));
     return p;
 }
 
 static void set_member(cJSON *obj, const char *key, cJSON *value) {
     cJSON *old = (cJSON *)mv_own(obj, key, strlen(key));
     if (old) mv_replace(obj, old, value);
-    else cJSON_AddItemToObject(obj, key, value);
+    else rj_add(obj, key, value);
 }
 
 typedef struct call_env {
@@ -130,7 +130,7 @@ static void add_call(call_env_t *e, rudder_call_type_t type, cJSON *params) {
             memcpy(mid, id->valuestring, n);
             mid[n] = '-';
             memcpy(mid + n + 1, call, strlen(call) + 1);
-            ADD(params, "messageId", cJSON_CreateString(mid));
+            ADD(params, "messageId", rj_string(mid));
         }
         if (mv_is_plain_object(d->s_integrations))
             ADD(params, "integrations", mv_dup(d->s_integrations));
@@ -169,7 +169,7 @@ static void do_identify(call_env_t *e) {
     const cJSON *m = pick(e, "identify", d->s_identify);
     if (!m) return;
     cJSON *r = resolve(e, m);
-    if (!mv_is_plain_object(r)) { cJSON_Delete(r); return; }
+    if (!mv_is_plain_object(r)) { rj_delete(r); return; }
     const cJSON *ruid = mv_own(r, "userId", 6);
     const char *uid = cJSON_IsString(ruid) ? ruid->valuestring : e->uid;
     const cJSON *traits = mv_own(r, "traits", 6);
@@ -195,13 +195,13 @@ static void do_identify(call_env_t *e) {
     free(hash);
     if (fire) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
-        if (mv_truthy(ruid) && cJSON_IsString(ruid)) set_member(p, "userId", cJSON_CreateString(uid));
+        if (mv_truthy(ruid) && cJSON_IsString(ruid)) set_member(p, "userId", rj_string(uid));
         if (traits) ADD(p, "traits", mv_dup(traits));
         add_call(e, RUDDER_IDENTIFY, p);
     } else {
         d->stats.identify_deduped++;
     }
-    cJSON_Delete(r);
+    rj_delete(r);
 }
 
 static void do_group(call_env_t *e) {
@@ -210,7 +210,7 @@ static void do_group(call_env_t *e) {
     if (!m) return;
     cJSON *r = resolve(e, m);
     const cJSON *gid = mv_own(r, "groupId", 7);
-    if (!mv_is_plain_object(r) || !cJSON_IsString(gid) || !gid->valuestring[0]) { cJSON_Delete(r); return; }
+    if (!mv_is_plain_object(r) || !cJSON_IsString(gid) || !gid->valuestring[0]) { rj_delete(r); return; }
     const cJSON *traits = mv_own(r, "traits", 6);
     if (!mv_is_plain_object(traits)) traits = NULL;
     char *hash = traits_text(traits, d->walkeros);
@@ -236,13 +236,13 @@ static void do_group(call_env_t *e) {
     free(hash);
     if (fire) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
-        ADD(p, "groupId", cJSON_CreateString(gid->valuestring));
+        ADD(p, "groupId", rj_string(gid->valuestring));
         if (traits) ADD(p, "traits", mv_dup(traits));
         add_call(e, RUDDER_GROUP, p);
     } else {
         d->stats.group_deduped++;
     }
-    cJSON_Delete(r);
+    rj_delete(r);
 }
 
 static void do_page_like(call_env_t *e, const char *name, rudder_call_type_t type) {
@@ -250,7 +250,7 @@ static void do_page_like(call_env_t *e, const char *name, rudder_call_type_t typ
     if (!m || cJSON_IsNull(m)) return;
     if (cJSON_IsTrue(m)) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
-        ADD(p, "name", cJSON_CreateString(""));
+        ADD(p, "name", rj_string(""));
         add_call(e, type, p);
         return;
     }
@@ -259,11 +259,11 @@ static void do_page_like(call_env_t *e, const char *name, rudder_call_type_t typ
         const cJSON *n = mv_own(r, "name", 4);
         const cJSON *props = mv_own(r, "properties", 10);
         cJSON *p = base_params(e->uid, e->aid, e->ts);
-        ADD(p, "name", cJSON_CreateString(cJSON_IsString(n) ? n->valuestring : ""));
+        ADD(p, "name", rj_string(cJSON_IsString(n) ? n->valuestring : ""));
         if (mv_is_plain_object(props)) ADD(p, "properties", mv_dup(props));
         add_call(e, type, p);
     }
-    cJSON_Delete(r);
+    rj_delete(r);
 }
 
 static void do_alias(call_env_t *e) {
@@ -276,14 +276,14 @@ static void do_alias(call_env_t *e) {
             call_error(e, RUDDER_ERR_MISSING_USER_ID,
                        "rule.settings.alias: alias needs a userId and none resolved; alias not sent");
         } else {
-            cJSON *p = cJSON_CreateObject();
-            ADD(p, "previousId", cJSON_CreateString(prev->valuestring));
-            ADD(p, "timestamp", cJSON_CreateNumber((double)e->ts));
-            if (e->uid) ADD(p, "userId", cJSON_CreateString(e->uid));
+            cJSON *p = rj_object();
+            ADD(p, "previousId", rj_string(prev->valuestring));
+            ADD(p, "timestamp", rj_number((double)e->ts));
+            if (e->uid) ADD(p, "userId", rj_string(e->uid));
             add_call(e, RUDDER_ALIAS, p);
         }
     }
-    cJSON_Delete(r);
+    rj_delete(r);
 }
 
 static void do_track(call_env_t *e, map_result_t *m) {
@@ -296,13 +296,13 @@ static void do_track(call_env_t *e, map_result_t *m) {
         return;
     }
     cJSON *p = base_params(e->uid, e->aid, e->ts);
-    ADD(p, "event", cJSON_CreateString(name));
+    ADD(p, "event", rj_string(name));
     cJSON *props;
     if (mv_is_plain_object(m->data)) { /* the data is this call's; move it instead of copying */
         props = m->data;
         m->data = NULL;
     } else {
-        props = cJSON_CreateObject();
+        props = rj_object();
     }
     mv_clear_undef(props);
     ADD(p, "properties", props);

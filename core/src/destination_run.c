@@ -7,12 +7,13 @@
 #include "client_internal.h"
 #include "clock.h"
 #include "destination.h"
+#include "arena.h"
 #include "json.h"
 
 static void replace_member(cJSON *obj, const char *key, cJSON *value) {
     cJSON *old = (cJSON *)mv_own(obj, key, strlen(key));
     if (old) mv_replace(obj, old, value);
-    else cJSON_AddItemToObject(obj, key, value);
+    else rj_add(obj, key, value);
 }
 
 /* Shallow overlay of src's members onto dst (both objects). */
@@ -21,15 +22,22 @@ static void overlay(cJSON *dst, const cJSON *src) {
         replace_member(dst, m->string, mv_dup(m));
 }
 
+/* Keeps event (consumed) for later; the kept copy is all heap: it outlives the push. */
 static void hold(rudder_dest_t *d, cJSON *event, int retry) {
+    rj_scope_t heap = rj_scope_heap();
+    cJSON *kept = rj_dup(event);
+    rj_scope_close(heap);
+    rj_delete(event);
+    if (!kept) return;
+    event = kept;
     if (d->held_len >= DEST_CONSENT_QUEUE_MAX) { /* oldest dropped, as walkerOS does */
-        cJSON_Delete(d->held[0]);
+        rj_delete(d->held[0]);
         memmove(d->held, d->held + 1, (d->held_len - 1) * sizeof *d->held);
         d->held_len--;
         d->stats.consent_dropped++;
     }
     if (!d->held) d->held = malloc(DEST_CONSENT_QUEUE_MAX * sizeof *d->held);
-    if (!d->held) { cJSON_Delete(event); return; }
+    if (!d->held) { rj_delete(event); return; }
     d->held[d->held_len++] = event;
     if (!retry) d->stats.consent_queued++;
 }
@@ -54,7 +62,7 @@ static rudder_err_t process_one(rudder_dest_t *d, cJSON *event, int retry, dest_
         overlay(user, mv_own(event, "user", 4));
         replace_member(event, "user", user);
     } else if (!mv_is_plain_object(mv_own(event, "user", 4))) {
-        replace_member(event, "user", cJSON_CreateObject());
+        replace_member(event, "user", rj_object());
     }
 
     map_ctx_t mc;
@@ -66,7 +74,7 @@ static rudder_err_t process_one(rudder_dest_t *d, cJSON *event, int retry, dest_
         snprintf(errstr, errstr_size, "mapping: %s; nothing sent for this event", mc.error);
         if (d->client) client_log(d->client, RUDDER_LOG_ERROR, "walkerOS destination: %s", errstr);
         *outcome = DEST_FAILED;
-        cJSON_Delete(event);
+        rj_delete(event);
         return RUDDER_ERR_CALLBACK;
     }
     d->stats.mapping_errors += mc.failed;
@@ -78,8 +86,8 @@ static rudder_err_t process_one(rudder_dest_t *d, cJSON *event, int retry, dest_
     } else {
         *outcome = dest_make_calls(d, event, &m, out, errstr, errstr_size, &err);
     }
-    cJSON_Delete(m.data);
-    cJSON_Delete(event);
+    rj_delete(m.data);
+    rj_delete(event);
     return err;
 }
 
@@ -92,7 +100,7 @@ static void release_held(rudder_dest_t *d, dest_calls_t *out) {
     memcpy(batch, d->held, n * sizeof *batch);
     d->held_len = 0;
     for (size_t i = 0; i < n; i++) {
-        replace_member(batch[i], "consent", d->c_consent ? mv_dup(d->c_consent) : cJSON_CreateObject());
+        replace_member(batch[i], "consent", d->c_consent ? mv_dup(d->c_consent) : rj_object());
         dest_outcome_t oc;
         char err[256];
         process_one(d, batch[i], 1, out, &oc, err, sizeof err);
@@ -114,8 +122,10 @@ rudder_err_t dest_run_command(rudder_dest_t *d, const char *command, const cJSON
         snprintf(errstr, errstr_size, "walker %s: data must be an object, got %s", command, mv_type_name(data));
         return RUDDER_ERR_INVALID_ARG;
     }
-    if (!*target) *target = cJSON_CreateObject();
+    rj_scope_t heap = rj_scope_heap(); /* collector state outlives the push */
+    if (!*target) *target = rj_object();
     overlay(*target, data);
+    rj_scope_close(heap);
     release_held(d, out);
     return RUDDER_OK;
 }
@@ -134,18 +144,18 @@ rudder_err_t dest_run(rudder_dest_t *d, cJSON *event, dest_calls_t *out, dest_ou
             e = dest_run_command(d, cmd->valuestring, mv_own(event, "data", 4), out, errstr, errstr_size);
         }
         *outcome = e == RUDDER_OK ? DEST_IGNORED : DEST_FAILED;
-        cJSON_Delete(event);
+        rj_delete(event);
         return e;
     }
     d->stats.events++;
     rudder_err_t e = walker_event_normalize(event, d->c_user, d->c_consent, d->c_globals, errstr, errstr_size);
     if (e != RUDDER_OK) {
         d->stats.invalid++;
-        cJSON_Delete(event);
+        rj_delete(event);
         return e;
     }
     if (d->disabled) {
-        cJSON_Delete(event);
+        rj_delete(event);
         *outcome = DEST_IGNORED;
         return RUDDER_OK;
     }
@@ -161,7 +171,7 @@ rudder_err_t dest_enqueue_calls(rudder_dest_t *d, dest_calls_t *calls, char *err
         if (cJSON_IsNumber(ts)) {
             char iso[RUDDER_ISO_LEN + 8];
             clock_iso((int64_t)ts->valuedouble, iso);
-            replace_member(p, "timestamp", cJSON_CreateString(iso));
+            replace_member(p, "timestamp", rj_string(iso));
         }
         char msg[256];
         rudder_err_t e = client_enqueue_cjson(d->client, calls->v[i].type, p, msg, sizeof msg, NULL);
@@ -177,10 +187,10 @@ rudder_err_t dest_enqueue_calls(rudder_dest_t *d, dest_calls_t *calls, char *err
 }
 
 cJSON *dest_calls_to_json(dest_calls_t *calls) {
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = rj_array();
     for (size_t i = 0; i < calls->n; i++) {
-        cJSON *pair = cJSON_CreateArray();
-        cJSON_AddItemToArray(pair, cJSON_CreateString(rudder_call_name(calls->v[i].type)));
+        cJSON *pair = rj_array();
+        cJSON_AddItemToArray(pair, rj_string(rudder_call_name(calls->v[i].type)));
         cJSON_AddItemToArray(pair, calls->v[i].params);
         calls->v[i].params = NULL;
         cJSON_AddItemToArray(arr, pair);

@@ -1,5 +1,6 @@
 /* json.c — strict JSON parser and printer over cJSON nodes (see json.h for why). */
 #include "json.h"
+#include "arena.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,25 @@ static int hex4(const char *s, unsigned *out) {
     return 0;
 }
 
+/* 1 for bytes that need a closer look inside a string: controls, '"', '\\', non-ASCII. */
+static const unsigned char STR_SPECIAL[256] = {
+    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1,
+};
+
+/* Frees a string from rj_str_alloc when it came from the heap. */
+static void str_free(char *s) {
+    if (!rj_arena_current()) free(s);
+}
+
+/* A NUL-terminated copy of s[0..n) from rj_str_alloc. */
+static char *str_copy(parser_t *p, const char *s, size_t n) {
+    char *out = rj_str_alloc(n + 1);
+    if (!out) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}
+
 static void put_utf8(rbuf_t *b, unsigned cp) {
     char t[4];
     if (cp < 0x80) { t[0] = (char)cp; rbuf_append(b, t, 1); }
@@ -94,19 +114,21 @@ static void put_utf8(rbuf_t *b, unsigned cp) {
     }
 }
 
-/* Parses a string at p->i (which is at '"'); returns a malloc'd NUL-terminated copy. */
+/* Parses a string at p->i (which is at '"'); returns a NUL-terminated copy from
+ * rj_str_alloc (the arena inside a scope, else the heap). */
 static char *parse_string(parser_t *p) {
     p->i++; /* opening quote */
     size_t start = p->i;
     /* fast path: no escapes */
     while (p->i < p->n) {
+        /* plain ASCII runs are the common case: skip them 4 bytes at a time */
+        while (p->i + 4 <= p->n && !(STR_SPECIAL[(unsigned char)p->s[p->i]] | STR_SPECIAL[(unsigned char)p->s[p->i + 1]] |
+                                     STR_SPECIAL[(unsigned char)p->s[p->i + 2]] | STR_SPECIAL[(unsigned char)p->s[p->i + 3]]))
+            p->i += 4;
+        if (p->i >= p->n) break;
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') {
-            size_t len = p->i - start;
-            char *out = malloc(len + 1);
-            if (!out) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
-            memcpy(out, p->s + start, len);
-            out[len] = '\0';
+            char *out = str_copy(p, p->s + start, p->i - start);
             p->i++;
             return out;
         }
@@ -126,8 +148,9 @@ static char *parse_string(parser_t *p) {
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') {
             p->i++;
-            char *out = rbuf_detach(&b);
-            if (!out) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+            char *out = b.oom ? NULL : str_copy(p, b.data ? b.data : "", b.len);
+            if (b.oom) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+            rbuf_free(&b);
             return out;
         }
         if (c < 0x20) { fail(p, RUDDER_ERR_INVALID_JSON, "control character in string"); break; }
@@ -228,12 +251,12 @@ static cJSON *parse_number(parser_t *p) {
     }
     cJSON *node;
     if (simple && !in_frac && !(neg && mant == 0)) {
-        node = cJSON_CreateNumber(neg ? -(double)mant : (double)mant);
+        node = rj_number(neg ? -(double)mant : (double)mant);
     } else {
         node = rj_number_literal(p->s + start, p->i - start);
         if (node && simple) { /* the literal's value without strtod */
             double v = (double)mant / POW10[frac];
-            node->valuedouble = neg ? -v : v;
+            rj_number_set(node, neg ? -v : v);
         }
     }
     if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
@@ -244,7 +267,7 @@ static cJSON *parse_value(parser_t *p);
 
 static cJSON *parse_container(parser_t *p, int is_object) {
     if (++p->depth > p->max_depth) { fail(p, RUDDER_ERR_TOO_DEEP, "nesting deeper than the limit"); return NULL; }
-    cJSON *node = is_object ? cJSON_CreateObject() : cJSON_CreateArray();
+    cJSON *node = is_object ? rj_object() : rj_array();
     if (!node) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
     cJSON *tail = NULL;
     p->i++;
@@ -258,11 +281,11 @@ static cJSON *parse_container(parser_t *p, int is_object) {
             key = parse_string(p);
             if (!key) goto bad;
             skip_ws(p);
-            if (p->i >= p->n || p->s[p->i] != ':') { free(key); fail(p, RUDDER_ERR_INVALID_JSON, "expected ':'"); goto bad; }
+            if (p->i >= p->n || p->s[p->i] != ':') { str_free(key); fail(p, RUDDER_ERR_INVALID_JSON, "expected ':'"); goto bad; }
             p->i++;
         }
         cJSON *child = parse_value(p);
-        if (!child) { free(key); goto bad; }
+        if (!child) { str_free(key); goto bad; }
         if (key) child->string = key;
         /* append in O(1): cJSON keeps head->prev as the tail */
         if (!tail) { node->child = child; child->prev = child; }
@@ -279,7 +302,7 @@ static cJSON *parse_container(parser_t *p, int is_object) {
     p->depth--;
     return node;
 bad:
-    cJSON_Delete(node);
+    rj_delete(node);
     return NULL;
 }
 
@@ -293,20 +316,20 @@ static cJSON *parse_value(parser_t *p) {
     case '"': {
         char *s = parse_string(p);
         if (!s) return NULL;
-        cJSON *v = cJSON_CreateNull();
-        if (!v) { free(s); fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
-        v->type = cJSON_String;
+        cJSON *v = rj_null();
+        if (!v) { str_free(s); fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
+        v->type = cJSON_String | (v->type & RJ_IN_ARENA);
         v->valuestring = s;
         return v;
     }
     case 't':
-        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) { p->i += 4; return cJSON_CreateTrue(); }
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) { p->i += 4; return rj_bool(1); }
         break;
     case 'f':
-        if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) { p->i += 5; return cJSON_CreateFalse(); }
+        if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) { p->i += 5; return rj_bool(0); }
         break;
     case 'n':
-        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "null", 4) == 0) { p->i += 4; return cJSON_CreateNull(); }
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "null", 4) == 0) { p->i += 4; return rj_null(); }
         break;
     default:
         if (c == '-' || (c >= '0' && c <= '9')) return parse_number(p);
@@ -317,10 +340,6 @@ static cJSON *parse_value(parser_t *p) {
 
 /* ---- validating scanner: no tree, used on the hot path of the calls ---------------- */
 
-/* 1 for bytes that need a closer look inside a string: controls, '"', '\\', non-ASCII. */
-static const unsigned char STR_SPECIAL[256] = {
-    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1,
-};
 
 static int scan_string(parser_t *p) {
     p->i++; /* opening quote */
@@ -491,24 +510,11 @@ cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
     else v = parse_value(&p);
     if (v) {
         skip_ws(&p);
-        if (p.i != p.n) { fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected text after the JSON value"); cJSON_Delete(v); v = NULL; }
+        if (p.i != p.n) { fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected text after the JSON value"); rj_delete(v); v = NULL; }
     }
     if (err) *err = v ? RUDDER_OK : p.err;
     return v;
 }
-
-cJSON *rj_number_literal(const char *text, size_t n) {
-    char *lit = malloc(n + 1);
-    if (!lit) return NULL;
-    memcpy(lit, text, n);
-    lit[n] = '\0';
-    cJSON *v = cJSON_CreateNumber(strtod(lit, NULL));
-    if (!v) { free(lit); return NULL; }
-    v->valuestring = lit;
-    return v;
-}
-
-cJSON *rj_dup(const cJSON *v) { return v ? cJSON_Duplicate(v, 1) : NULL; }
 
 int rj_is_integral(const cJSON *v) {
     if (!cJSON_IsNumber(v)) return 0;

@@ -49,11 +49,40 @@ int rj_utf8_valid(const char *s, size_t n);
 /* The same, and on failure the byte offset of the first bad sequence in *bad_at. */
 int rj_utf8_check(const char *s, size_t n, size_t *bad_at);
 
+/* ---- building and freeing trees (json_tree.c) -------------------------------------
+ * Nodes and their strings come from the calling thread's arena inside an arena scope
+ * (arena.h) and from the heap otherwise.  Free with rj_delete, never cJSON_Delete: it
+ * frees heap nodes and skips arena ones, so mixed trees are fine.  Use rj_add/rj_replace
+ * rather than cJSON's adders and replacers, which allocate and free with the heap. */
+#define RJ_IN_ARENA 0x8000 /* node type bit: the node and its strings live in an arena */
+
+cJSON *rj_object(void);
+cJSON *rj_array(void);
+cJSON *rj_null(void);
+cJSON *rj_bool(int b);
+cJSON *rj_number(double d);
+cJSON *rj_string(const char *s);
+cJSON *rj_string_n(const char *s, size_t len);
 /* A number node that prints as the given literal text (e.g. "18446744073709551616"). */
 cJSON *rj_number_literal(const char *text, size_t n);
-
-/* Deep copy that keeps number literals (cJSON_Duplicate does too, but says so here). */
+void rj_number_set(cJSON *v, double d);
+/* Deep copy into the current arena or the heap; keeps number literals and flags. */
 cJSON *rj_dup(const cJSON *v);
+/* Frees a tree's heap nodes (and v's siblings, as cJSON_Delete does). */
+void rj_delete(cJSON *v);
+/* Appends item to an array or object (no key change). */
+void rj_append(cJSON *parent, cJSON *item);
+/* Appends item under a copy of key; frees item when out of memory. */
+void rj_add(cJSON *obj, const char *key, cJSON *item);
+/* Appends item under key without copying it: key must outlive the tree (a literal, or a
+ * configuration string). */
+void rj_add_const(cJSON *obj, const char *key, cJSON *item);
+/* Gives item a copy of key, stored where item is.  0 ok, -1 out of memory. */
+int rj_set_key(cJSON *item, const char *key);
+/* Puts item in old's place in parent and frees old. */
+void rj_replace(cJSON *parent, cJSON *old, cJSON *item);
+/* n bytes for a string, from the current arena or the heap (the parser's keys). */
+char *rj_str_alloc(size_t n);
 
 /* Number value as double; 1 if v is a number. */
 int rj_is_integral(const cJSON *v);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "ruddercore.h"
+#include "json.h" /* the tree builders (rj_*) */
 
 #define MV_UNDEF_FLAG 0x4000
 #define MAP_MAX_DEPTH 96

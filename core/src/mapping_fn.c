@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arena.h"
 #include "conf.h"
 #include "json.h"
 #include "mapping.h"
@@ -29,7 +30,9 @@ int map_call_fn(map_ctx_t *c, const char *what, const cJSON *name, const cJSON *
     if (consent) rj_print_to(consent, &ctx); else rbuf_puts(&ctx, "{}");
     rbuf_putc(&ctx, '}');
     int failed = 0;
+    rj_scope_t heap = rj_scope_heap(); /* host code sees the heap, not this push's arena */
     char *res = fn(value_json, rbuf_cstr(&ctx), opaque, &failed);
+    rj_scope_close(heap);
     free(value_json);
     rbuf_free(&ctx);
     if (failed) {

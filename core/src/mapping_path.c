@@ -45,7 +45,7 @@ cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *
         if ((cur->type & 0xFF) == cJSON_Array) {
             if (sl == 1 && s[0] == '*') { /* fan out, default applied per element */
                 const char *rest = dot ? dot + 1 : end;
-                cJSON *arr = cJSON_CreateArray();
+                cJSON *arr = rj_array();
                 for (const cJSON *el = cur->child; el; el = el->next) {
                     cJSON *r = map_by_path(el, rest, (size_t)(end - rest), def);
                     cJSON_AddItemToArray(arr, r ? r : mv_undef_new());
@@ -54,7 +54,7 @@ cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *
             }
             if (sl == 6 && memcmp(s, "length", 6) == 0) {
                 if (dot) { cur = NULL; break; } /* numbers are not traversed */
-                return cJSON_CreateNumber((double)cJSON_GetArraySize(cur));
+                return rj_number((double)cJSON_GetArraySize(cur));
             }
         }
         cur = step(cur, s, sl);
@@ -71,16 +71,16 @@ static cJSON *child_for_write(cJSON *cur, const char *seg) {
         if (!parse_index(seg, strlen(seg), &idx)) return NULL;
         cJSON *el = cJSON_GetArrayItem(cur, (int)idx);
         if (el && !mv_is_plain_object(el) && (el->type & 0xFF) != cJSON_Array) {
-            cJSON_ReplaceItemInArray(cur, (int)idx, cJSON_CreateObject());
+            rj_replace(cur, el, rj_object());
             el = cJSON_GetArrayItem(cur, (int)idx);
         }
         return el;
     }
     cJSON *el = (cJSON *)mv_own(cur, seg, strlen(seg));
     if (el && (mv_is_plain_object(el) || (el->type & 0xFF) == cJSON_Array)) return el;
-    cJSON *fresh = cJSON_CreateObject();
+    cJSON *fresh = rj_object();
     if (el) mv_replace(cur, el, fresh);
-    else cJSON_AddItemToObject(cur, seg, fresh);
+    else rj_add(cur, seg, fresh);
     return fresh;
 }
 
@@ -88,25 +88,25 @@ static void assign(cJSON *parent, const char *seg, cJSON *value) {
     if ((parent->type & 0xFF) == cJSON_Array) {
         long idx;
         int size = cJSON_GetArraySize(parent);
-        if (!parse_index(seg, strlen(seg), &idx) || idx > size) { cJSON_Delete(value); return; }
+        if (!parse_index(seg, strlen(seg), &idx) || idx > size) { rj_delete(value); return; }
         if (!value) value = mv_undef_new();
         if (idx == size) cJSON_AddItemToArray(parent, value);
-        else cJSON_ReplaceItemInArray(parent, (int)idx, value);
+        else rj_replace(parent, cJSON_GetArrayItem(parent, (int)idx), value);
         return;
     }
     cJSON *old = (cJSON *)mv_own(parent, seg, strlen(seg));
     if (!value) { /* undefined: the member disappears */
-        if (old) cJSON_Delete(cJSON_DetachItemViaPointer(parent, old));
+        if (old) rj_delete(cJSON_DetachItemViaPointer(parent, old));
         return;
     }
     if (old) mv_replace(parent, old, value);
-    else cJSON_AddItemToObject(parent, seg, value);
+    else rj_add(parent, seg, value);
 }
 
 void map_set_path(cJSON *target, const char *path, cJSON *value) {
-    if (!mv_is_plain_object(target)) { cJSON_Delete(value); return; }
+    if (!mv_is_plain_object(target)) { rj_delete(value); return; }
     char *copy = strdup(path);
-    if (!copy) { cJSON_Delete(value); return; }
+    if (!copy) { rj_delete(value); return; }
     cJSON *cur = target;
     char *seg = copy;
     for (;;) {
@@ -114,7 +114,7 @@ void map_set_path(cJSON *target, const char *path, cJSON *value) {
         if (!dot) break;
         *dot = '\0';
         cur = child_for_write(cur, seg);
-        if (!cur) { cJSON_Delete(value); free(copy); return; }
+        if (!cur) { rj_delete(value); free(copy); return; }
         seg = dot + 1;
     }
     assign(cur, seg, value);
@@ -140,7 +140,7 @@ void map_delete_path(cJSON *target, const char *path) {
         }
         if (!next) break;
         if (!dot) {
-            cJSON_Delete(cJSON_DetachItemViaPointer(cur, next));
+            rj_delete(cJSON_DetachItemViaPointer(cur, next));
             break;
         }
         cur = next;

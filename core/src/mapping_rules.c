@@ -17,7 +17,7 @@ static int resolve(map_ctx_t *c, const cJSON *cand, const cJSON *event, const cJ
             const cJSON *consent = mv_own(event, "consent", 7);
             if (map_call_fn(c, "rule condition", cond, event, r, consent, &res) != 0) return -1;
             int ok = mv_truthy(res);
-            cJSON_Delete(res);
+            rj_delete(res);
             if (!ok) continue;
         }
         *rule = r;
@@ -103,7 +103,7 @@ cJSON *map_merge_data(const cJSON *base, const cJSON *over) {
             continue;
         }
         if (b) mv_replace(out, b, mv_dup(o));
-        else cJSON_AddItemToObject(out, o->string, mv_dup(o));
+        else rj_add(out, o->string, mv_dup(o));
     }
     return out;
 }
@@ -134,7 +134,7 @@ static void flatten(cJSON *out, const char *prefix, const cJSON *v, int depth) {
     }
     cJSON *old = (cJSON *)mv_own(out, prefix, strlen(prefix));
     if (old) mv_replace(out, old, mv_dup(v));
-    else cJSON_AddItemToObject(out, prefix, mv_dup(v));
+    else rj_add(out, prefix, mv_dup(v));
 }
 
 static void include_section(cJSON *out, const cJSON *event, const char *name) {
@@ -142,16 +142,16 @@ static void include_section(cJSON *out, const cJSON *event, const char *name) {
     const cJSON *sec;
     if (strcmp(name, "event") == 0) {
         static const char *fields[] = {"entity", "action", "id", "timestamp", "name", "trigger", "timing"};
-        pseudo = cJSON_CreateObject();
+        pseudo = rj_object();
         for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
             const cJSON *f = mv_own(event, fields[i], strlen(fields[i]));
-            if (f) cJSON_AddItemToObject(pseudo, fields[i], mv_dup(f));
+            if (f) rj_add(pseudo, fields[i], mv_dup(f));
         }
         sec = pseudo;
     } else {
         sec = mv_own(event, name, strlen(name));
     }
-    if (!mv_is_plain_object(sec)) { cJSON_Delete(pseudo); return; }
+    if (!mv_is_plain_object(sec)) { rj_delete(pseudo); return; }
     int is_context = strcmp(name, "context") == 0;
     for (const cJSON *m = sec->child; m; m = m->next) {
         const cJSON *v = m;
@@ -165,7 +165,7 @@ static void include_section(cJSON *out, const cJSON *event, const char *name) {
         flatten(out, key, v, 0);
         if (key != stack) free(key);
     }
-    cJSON_Delete(pseudo);
+    rj_delete(pseudo);
 }
 
 cJSON *map_include(const cJSON *event, const cJSON *sections) {
@@ -174,7 +174,7 @@ cJSON *map_include(const cJSON *event, const cJSON *sections) {
     int all = 0;
     for (const cJSON *s = sections->child; s; s = s->next)
         if (cJSON_IsString(s) && strcmp(s->valuestring, "all") == 0) all = 1;
-    cJSON *out = cJSON_CreateObject();
+    cJSON *out = rj_object();
     if (all) {
         for (size_t i = 0; i < sizeof known / sizeof *known; i++) include_section(out, event, known[i]);
     } else {
@@ -184,7 +184,7 @@ cJSON *map_include(const cJSON *event, const cJSON *sections) {
                 if (strcmp(s->valuestring, known[i]) == 0) include_section(out, event, known[i]);
         }
     }
-    if (!out->child) { cJSON_Delete(out); return NULL; }
+    if (!out->child) { rj_delete(out); return NULL; }
     return out;
 }
 
@@ -202,34 +202,34 @@ int map_process_event(map_ctx_t *c, const map_config_t *cfg, cJSON *event, map_r
     cJSON *data = NULL;
     if (mv_truthy(cfg->data)) data = map_value(c, event, cfg->data, consent);
     else if (cfg->data && !cJSON_IsNull(cfg->data)) data = mv_dup(cfg->data); /* the falsy value itself */
-    else if (cfg->data) data = cJSON_CreateNull();
+    else if (cfg->data) data = rj_null();
 
     if (rule) {
         const cJSON *silent = mv_own(rule, "silent", 6);
         const cJSON *skip = cfg->skip_is_silent ? mv_own(rule, "skip", 4) : NULL;
         out->silent = cJSON_IsTrue(silent) || cJSON_IsTrue(skip);
         if (mv_truthy(mv_own(rule, "ignore", 6))) {
-            cJSON_Delete(data);
+            rj_delete(data);
             out->ignore = 1;
             return 0;
         }
         const cJSON *rname = mv_own(rule, "name", 4);
         if (mv_truthy(rname) && cJSON_IsString(rname)) {
             cJSON *old = (cJSON *)mv_own(event, "name", 4);
-            cJSON *fresh = cJSON_CreateString(rname->valuestring);
+            cJSON *fresh = rj_string(rname->valuestring);
             if (old) mv_replace(event, old, fresh);
-            else cJSON_AddItemToObject(event, "name", fresh);
+            else rj_add(event, "name", fresh);
         }
         const cJSON *rdata = mv_own(rule, "data", 4);
         if (mv_truthy(rdata)) {
             cJSON *rd = map_value(c, event, rdata, consent);
             if (mv_is_plain_object(data) && mv_is_plain_object(rd)) {
                 cJSON *merged = map_merge_data(data, rd);
-                cJSON_Delete(data);
-                cJSON_Delete(rd);
+                rj_delete(data);
+                rj_delete(rd);
                 data = merged;
             } else {
-                cJSON_Delete(data);
+                rj_delete(data);
                 data = rd;
             }
         }
@@ -241,14 +241,14 @@ int map_process_event(map_ctx_t *c, const map_config_t *cfg, cJSON *event, map_r
     if (inc) {
         if (mv_is_plain_object(data)) {
             cJSON *merged = map_merge_data(inc, data);
-            cJSON_Delete(data);
+            rj_delete(data);
             data = merged;
         } else if (!data || cJSON_IsNull(data)) {
-            cJSON_Delete(data);
+            rj_delete(data);
             data = inc;
             inc = NULL;
         }
-        cJSON_Delete(inc);
+        rj_delete(inc);
     }
 
     const cJSON *remove = rule ? mv_own(rule, "remove", 6) : NULL;

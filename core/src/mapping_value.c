@@ -64,7 +64,7 @@ cJSON *map_value(map_ctx_t *c, const cJSON *input, const cJSON *config, const cJ
 /* Step 10: a defined Property, else the static value if it is one, else undefined. */
 static cJSON *finish(cJSON *result, const cJSON *value_member) {
     if (result && mv_is_property(result)) return result;
-    cJSON_Delete(result);
+    rj_delete(result);
     if (value_member && mv_is_property(value_member)) return mv_dup(value_member);
     return NULL;
 }
@@ -83,10 +83,10 @@ static int do_loop(map_ctx_t *c, const cJSON *input, const cJSON *loop, const cJ
         items = NULL; /* the list is [input] */
     } else {
         list = scope ? map_value(c, input, scope, consent) : NULL;
-        if (!cJSON_IsArray(list) || mv_is_undef(list)) { cJSON_Delete(list); return 0; }
+        if (!cJSON_IsArray(list) || mv_is_undef(list)) { rj_delete(list); return 0; }
         items = list->child;
     }
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = rj_array();
     if (!list) {
         cJSON *r = item_value ? map_value(c, input, item_value, consent) : NULL;
         if (r) cJSON_AddItemToArray(arr, r);
@@ -95,8 +95,8 @@ static int do_loop(map_ctx_t *c, const cJSON *input, const cJSON *loop, const cJ
         cJSON *r = item_value ? map_value(c, el, item_value, consent) : NULL;
         if (r) cJSON_AddItemToArray(arr, r);
     }
-    cJSON_Delete(list);
-    cJSON_Delete(*result);
+    rj_delete(list);
+    rj_delete(*result);
     *result = arr;
     *changed = 1;
     return 0;
@@ -105,12 +105,12 @@ static int do_loop(map_ctx_t *c, const cJSON *input, const cJSON *loop, const cJ
 static int do_map(map_ctx_t *c, const cJSON *input, const cJSON *map, const cJSON *consent,
                   cJSON **result, int *changed) {
     if (!mv_is_plain_object(map)) return fail(c, "map must be an object, got %s", mv_type_name(map));
-    cJSON *obj = cJSON_CreateObject();
+    cJSON *obj = rj_object();
     for (const cJSON *e = map->child; e; e = e->next) {
         cJSON *r = map_value(c, input, e, consent);
-        if (r) cJSON_AddItemToObjectCS(obj, e->string, r); /* key owned by the config, which outlives results */
+        if (r) rj_add_const(obj, e->string, r); /* key owned by the config, which outlives results */
     }
-    cJSON_Delete(*result);
+    rj_delete(*result);
     *result = obj;
     *changed = 1;
     return 0;
@@ -119,16 +119,16 @@ static int do_map(map_ctx_t *c, const cJSON *input, const cJSON *map, const cJSO
 static int do_set(map_ctx_t *c, const cJSON *input, const cJSON *set, const cJSON *consent,
                   cJSON **result, int *changed) {
     if (!cJSON_IsArray(set)) return fail(c, "set must be an array, got %s", mv_type_name(set));
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = rj_array();
     for (const cJSON *e = set->child; e; e = e->next) {
         cJSON *r = NULL;
         if (process(c, input, e, consent, &r) != 0) { /* set entries share one element's fate */
-            cJSON_Delete(arr);
+            rj_delete(arr);
             return -1;
         }
         cJSON_AddItemToArray(arr, r ? r : mv_undef_new());
     }
-    cJSON_Delete(*result);
+    rj_delete(*result);
     *result = arr;
     *changed = 1;
     return 0;
@@ -142,8 +142,8 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
         cJSON *last = NULL;
         for (const cJSON *el = item->child; el; el = el->next) {
             cJSON *r = NULL;
-            if (process(c, input, el, consent, &r) != 0) { cJSON_Delete(last); return -1; }
-            cJSON_Delete(last);
+            if (process(c, input, el, consent, &r) != 0) { rj_delete(last); return -1; }
+            rj_delete(last);
             last = r;
             if (mv_truthy(r)) break;
         }
@@ -192,7 +192,7 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
             return 0;
         }
         int ok = mv_truthy(r);
-        cJSON_Delete(r);
+        rj_delete(r);
         if (!ok) return 0;
     }
     if (required && !map_grant(required, consent, NULL, NULL)) {
@@ -210,10 +210,10 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
     }
     if (key) {
         if (!cJSON_IsString(key)) {
-            cJSON_Delete(result);
+            rj_delete(result);
             return fail(c, "key must be a string, got %s", mv_type_name(key));
         }
-        cJSON_Delete(result);
+        rj_delete(result);
         result = map_by_path(input, key->valuestring, strlen(key->valuestring), value_m);
         owned = 1;
     }
@@ -221,14 +221,14 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
     if (loop) rc = do_loop(c, input, loop, consent, &result, &owned);
     else if (map) rc = do_map(c, input, map, consent, &result, &owned);
     else if (set) rc = do_set(c, input, set, consent, &result, &owned);
-    if (rc != 0) { cJSON_Delete(result); return -1; }
+    if (rc != 0) { rj_delete(result); return -1; }
     if (validate) {
         cJSON *r = NULL;
         int ok = 0;
         if (map_call_fn(c, "validate", validate, owned ? result : borrowed, item, consent, &r) == 0) ok = mv_truthy(r);
         else c->failed++;
-        cJSON_Delete(r);
-        if (!ok) { cJSON_Delete(result); result = NULL; owned = 1; }
+        rj_delete(r);
+        if (!ok) { rj_delete(result); result = NULL; owned = 1; }
     }
     if (!owned) { /* still the static value or the input: copy only if it is returned */
         if (!mv_is_undef(borrowed) && mv_is_property(borrowed)) { *out = mv_dup(borrowed); return 0; }

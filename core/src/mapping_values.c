@@ -6,7 +6,7 @@
 #include "mapping.h"
 
 cJSON *mv_undef_new(void) {
-    cJSON *n = cJSON_CreateNull();
+    cJSON *n = rj_null();
     if (n) n->type |= MV_UNDEF_FLAG;
     return n;
 }
@@ -57,7 +57,7 @@ int mv_strict_equal(const cJSON *a, const cJSON *b) {
     }
 }
 
-cJSON *mv_dup(const cJSON *v) { return v ? cJSON_Duplicate(v, 1) : NULL; }
+cJSON *mv_dup(const cJSON *v) { return rj_dup(v); }
 
 const cJSON *mv_own(const cJSON *obj, const char *key, size_t n) {
     if (!obj || (obj->type & 0xFF) != cJSON_Object) return NULL;
@@ -109,14 +109,14 @@ int map_grant(const cJSON *required, const cJSON *state, const cJSON *individual
         }
     }
     if (!ok || !granted_out) return ok;
-    cJSON *g = cJSON_CreateObject();
+    cJSON *g = rj_object();
     for (const cJSON *s = st ? st->child : NULL; s; s = s->next) {
         const cJSON *m = in ? mv_own(in, s->string, strlen(s->string)) : NULL;
-        if (mv_truthy(m ? m : s)) cJSON_AddItemToObject(g, s->string, cJSON_CreateTrue());
+        if (mv_truthy(m ? m : s)) rj_add(g, s->string, rj_bool(1));
     }
     for (const cJSON *s = in ? in->child : NULL; s; s = s->next) {
         if (st && mv_own(st, s->string, strlen(s->string))) continue; /* placed above */
-        if (mv_truthy(s)) cJSON_AddItemToObject(g, s->string, cJSON_CreateTrue());
+        if (mv_truthy(s)) rj_add(g, s->string, rj_bool(1));
     }
     *granted_out = g;
     return 1;
@@ -124,18 +124,15 @@ int map_grant(const cJSON *required, const cJSON *state, const cJSON *individual
 
 void mv_replace(cJSON *obj, cJSON *old, cJSON *value) {
     if (!value) return;
-    if ((obj->type & 0xFF) == cJSON_Object && old->string) {
-        char *key = strdup(old->string);
-        if (!key) { cJSON_Delete(value); return; }
-        if (value->string && !(value->type & cJSON_StringIsConst)) free(value->string);
-        value->type &= ~cJSON_StringIsConst;
-        value->string = key;
+    if ((obj->type & 0xFF) == cJSON_Object && old->string && rj_set_key(value, old->string) != 0) {
+        rj_delete(value);
+        return;
     }
-    cJSON_ReplaceItemViaPointer(obj, old, value);
+    rj_replace(obj, old, value);
 }
 
 void mv_set(cJSON *obj, const char *key, cJSON *value) {
     cJSON *old = (cJSON *)mv_own(obj, key, strlen(key));
     if (old) mv_replace(obj, old, value);
-    else cJSON_AddItemToObject(obj, key, value);
+    else rj_add(obj, key, value);
 }

@@ -47,7 +47,7 @@ static const char *member_key(const rj_member_t *m, char *buf, size_t size, size
     cJSON *k = rj_parse(q.data, q.len, 1, NULL, NULL, 0);
     rbuf_free(&q);
     snprintf(buf, size, "%s", k && cJSON_IsString(k) ? k->valuestring : "");
-    cJSON_Delete(k);
+    rj_delete(k);
     *len = strlen(buf);
     return buf;
 }
@@ -130,19 +130,10 @@ static void put_context(rbuf_t *out, const rj_member_t *ctx, const rj_member_t *
     rbuf_puts(out, "}}");
 }
 
-rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_t len,
-                                const message_opts_t *opts, rbuf_t *out, char *msgid_out,
-                                char *errstr, size_t size) {
-    if (errstr && size) errstr[0] = '\0';
-    if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
-    rj_member_t members[MAX_MEMBERS];
+/* The envelope from the message's top-level members (valid JSON each). */
+static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, int n, const message_opts_t *opts,
+                         rbuf_t *out, char *msgid_out, char *errstr, size_t size) {
     rudder_err_t e;
-    int n = rj_scan_object(json, len, 0, members, MAX_MEMBERS, &e, errstr, size);
-    if (n < 0) {
-        if (e == RUDDER_ERR_NOT_OBJECT)
-            return fail(errstr, size, e, "the %s message must be a JSON object", rudder_call_name(type));
-        return e;
-    }
     const rj_member_t *own[K_COUNT] = {0};
     signed char member_own[MAX_MEMBERS];
     for (int i = 0; i < n; i++) {
@@ -267,6 +258,68 @@ rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_
     }
     if (msgid_out) memcpy(msgid_out, id, 37);
     return RUDDER_OK;
+}
+
+rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_t len,
+                                const message_opts_t *opts, rbuf_t *out, char *msgid_out,
+                                char *errstr, size_t size) {
+    if (errstr && size) errstr[0] = '\0';
+    if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
+    rj_member_t members[MAX_MEMBERS];
+    rudder_err_t e;
+    int n = rj_scan_object(json, len, 0, members, MAX_MEMBERS, &e, errstr, size);
+    if (n < 0) {
+        if (e == RUDDER_ERR_NOT_OBJECT)
+            return fail(errstr, size, e, "the %s message must be a JSON object", rudder_call_name(type));
+        return e;
+    }
+    return build(type, members, n, opts, out, msgid_out, errstr, size);
+}
+
+static char kind_of(const cJSON *v) {
+    switch (v->type & 0xFF) {
+    case cJSON_Object: return 'o';
+    case cJSON_Array: return 'a';
+    case cJSON_String: return 's';
+    case cJSON_Number: return 'n';
+    case cJSON_True: return 't';
+    case cJSON_False: return 'f';
+    default: return 'z';
+    }
+}
+
+rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, rbuf_t *scratch,
+                                const message_opts_t *opts, rbuf_t *out, char *msgid_out,
+                                char *errstr, size_t size) {
+    if (errstr && size) errstr[0] = '\0';
+    if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
+    if (!cJSON_IsObject(msg))
+        return fail(errstr, size, RUDDER_ERR_NOT_OBJECT, "the %s message must be a JSON object", rudder_call_name(type));
+    /* each member's key and value printed once; spans are offsets until printing ends
+     * (the buffer may move while it grows) */
+    rj_member_t members[MAX_MEMBERS];
+    size_t spans[MAX_MEMBERS][2];
+    int n = 0;
+    scratch->len = 0;
+    for (const cJSON *m = msg->child; m; m = m->next) {
+        if (n == MAX_MEMBERS) return fail(errstr, size, RUDDER_ERR_TOO_DEEP, "too many top-level members%s", "");
+        const char *k = m->string ? m->string : "";
+        spans[n][0] = scratch->len;
+        rbuf_json_string(scratch, k, strlen(k));
+        spans[n][1] = scratch->len;
+        rj_print_to(m, scratch);
+        members[n].val_len = scratch->len - spans[n][1];
+        members[n].kind = kind_of(m);
+        n++;
+    }
+    if (scratch->oom) return fail(errstr, size, RUDDER_ERR_NO_MEMORY, "out of memory%s", "");
+    for (int i = 0; i < n; i++) {
+        members[i].key = scratch->data + spans[i][0] + 1;
+        members[i].key_len = spans[i][1] - spans[i][0] - 2;
+        members[i].key_escaped = memchr(members[i].key, '\\', members[i].key_len) != NULL;
+        members[i].val = scratch->data + spans[i][1];
+    }
+    return build(type, members, n, opts, out, msgid_out, errstr, size);
 }
 
 char *rudder_build_message(rudder_call_type_t type, const char *json, size_t len,

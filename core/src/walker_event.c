@@ -31,7 +31,7 @@ static cJSON *span_id(void) {
     for (size_t i = 0; u[i] && j < 16; i++)
         if (u[i] != '-') id[j++] = u[i];
     id[j] = '\0';
-    return cJSON_CreateString(id);
+    return rj_string(id);
 }
 
 rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON *c_consent,
@@ -62,32 +62,32 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
                 have[i] = 1;
                 break;
             }
-    if (!have[F_TIMESTAMP]) cJSON_AddItemToObject(ev, "timestamp", cJSON_CreateNumber((double)clock_wall_ms()));
-    if (!have[F_DATA]) cJSON_AddItemToObject(ev, "data", cJSON_CreateObject());
-    if (!have[F_CONTEXT]) cJSON_AddItemToObject(ev, "context", cJSON_CreateObject());
-    if (!have[F_CUSTOM]) cJSON_AddItemToObject(ev, "custom", cJSON_CreateObject());
-    if (!have[F_USER]) cJSON_AddItemToObject(ev, "user", c_user ? mv_dup(c_user) : cJSON_CreateObject());
-    if (!have[F_NESTED]) cJSON_AddItemToObject(ev, "nested", cJSON_CreateArray());
-    if (!have[F_CONSENT]) cJSON_AddItemToObject(ev, "consent", c_consent ? mv_dup(c_consent) : cJSON_CreateObject());
-    if (!have[F_ID]) cJSON_AddItemToObject(ev, "id", span_id());
-    if (!have[F_TRIGGER]) cJSON_AddItemToObject(ev, "trigger", cJSON_CreateString(""));
+    if (!have[F_TIMESTAMP]) rj_add(ev, "timestamp", rj_number((double)clock_wall_ms()));
+    if (!have[F_DATA]) rj_add(ev, "data", rj_object());
+    if (!have[F_CONTEXT]) rj_add(ev, "context", rj_object());
+    if (!have[F_CUSTOM]) rj_add(ev, "custom", rj_object());
+    if (!have[F_USER]) rj_add(ev, "user", c_user ? mv_dup(c_user) : rj_object());
+    if (!have[F_NESTED]) rj_add(ev, "nested", rj_array());
+    if (!have[F_CONSENT]) rj_add(ev, "consent", c_consent ? mv_dup(c_consent) : rj_object());
+    if (!have[F_ID]) rj_add(ev, "id", span_id());
+    if (!have[F_TRIGGER]) rj_add(ev, "trigger", rj_string(""));
     if (!have[F_ENTITY]) {
         char buf[256];
         snprintf(buf, sizeof buf, "%.*s", (int)(sp - s), s);
-        cJSON_AddItemToObject(ev, "entity", cJSON_CreateString(buf));
+        rj_add(ev, "entity", rj_string(buf));
     }
     if (!have[F_ACTION]) {
         const char *a = sp + 1, *e = strchr(a, ' ');
         char buf[256];
         snprintf(buf, sizeof buf, "%.*s", e ? (int)(e - a) : (int)strlen(a), a);
-        cJSON_AddItemToObject(ev, "action", cJSON_CreateString(buf));
+        rj_add(ev, "action", rj_string(buf));
     }
-    if (!have[F_TIMING]) cJSON_AddItemToObject(ev, "timing", cJSON_CreateNumber(0));
+    if (!have[F_TIMING]) rj_add(ev, "timing", rj_number(0));
     if (!have[F_SOURCE]) {
-        cJSON *src = cJSON_CreateObject();
-        cJSON_AddStringToObject(src, "type", "collector");
-        cJSON_AddStringToObject(src, "schema", "4");
-        cJSON_AddItemToObject(ev, "source", src);
+        cJSON *src = rj_object();
+        rj_add(src, "type", rj_string("collector"));
+        rj_add(src, "schema", rj_string("4"));
+        rj_add(ev, "source", src);
     }
     /* globals: collector globals with the event's on top */
     cJSON *g = (cJSON *)mv_own(ev, "globals", 7);
@@ -96,12 +96,12 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
         for (const cJSON *m = mv_is_plain_object(g) ? g->child : NULL; m; m = m->next) {
             cJSON *old = (cJSON *)mv_own(merged, m->string, strlen(m->string));
             if (old) mv_replace(merged, old, mv_dup(m));
-            else cJSON_AddItemToObject(merged, m->string, mv_dup(m));
+            else rj_add(merged, m->string, mv_dup(m));
         }
         if (g) mv_replace(ev, g, merged);
-        else cJSON_AddItemToObject(ev, "globals", merged);
+        else rj_add(ev, "globals", merged);
     } else if (!g) {
-        cJSON_AddItemToObject(ev, "globals", cJSON_CreateObject());
+        rj_add(ev, "globals", rj_object());
     }
     return RUDDER_OK;
 }

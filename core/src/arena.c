@@ -1,0 +1,117 @@
+/* arena.c — a bump arena per thread, in blocks (see arena.h for why). */
+#include "arena.h"
+#include <pthread.h>
+#include <stdlib.h>
+
+#define BLOCK_BYTES (32 * 1024)
+#define ALIGN 16
+
+typedef struct block {
+    struct block *next;
+    size_t size, used;
+    _Alignas(ALIGN) unsigned char data[];
+} block_t;
+
+struct rj_arena {
+    block_t *head; /* the block being filled; older ones follow */
+    int depth;     /* open arena scopes */
+};
+
+static _Thread_local rj_arena_t *current; /* NULL: the heap */
+static _Thread_local rj_arena_t *mine;    /* this thread's arena, made on first use */
+static pthread_key_t thread_exit_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void free_blocks(block_t *b) {
+    while (b) {
+        block_t *next = b->next;
+        free(b);
+        b = next;
+    }
+}
+
+static void free_arena(void *p) {
+    rj_arena_t *a = p;
+    free_blocks(a->head);
+    free(a);
+}
+
+static void make_key(void) { pthread_key_create(&thread_exit_key, free_arena); }
+
+static rj_arena_t *thread_arena(void) {
+    if (mine) return mine;
+    pthread_once(&key_once, make_key);
+    mine = calloc(1, sizeof *mine);
+    if (mine) pthread_setspecific(thread_exit_key, mine); /* freed when the thread ends */
+    return mine;
+}
+
+static void reset(rj_arena_t *a) {
+    if (!a->head) return;
+#ifdef NDEBUG
+    /* keep one block (the usual push fits in it), drop the overflow */
+    block_t *keep = a->head;
+    while (keep->next) keep = keep->next;
+    for (block_t *b = a->head; b != keep;) {
+        block_t *next = b->next;
+        free(b);
+        b = next;
+    }
+    keep->used = 0;
+    a->head = keep;
+#else
+    /* debug and sanitizer builds give every block back, so a node used after its push
+     * ended is a use-after-free that AddressSanitizer and valgrind report */
+    free_blocks(a->head);
+    a->head = NULL;
+#endif
+}
+
+rj_scope_t rj_scope_open(void) {
+    rj_scope_t s = {current, 0};
+    rj_arena_t *a = thread_arena();
+    if (a) { /* without one (out of memory) the scope is a heap scope: slower, still right */
+        a->depth++;
+        s.opened = 1;
+        current = a;
+    }
+    return s;
+}
+
+rj_scope_t rj_scope_heap(void) {
+    rj_scope_t s = {current, 0};
+    current = NULL;
+    return s;
+}
+
+void rj_scope_close(rj_scope_t s) {
+    current = s.previous;
+    if (s.opened && mine && --mine->depth == 0) reset(mine);
+}
+
+rj_arena_t *rj_arena_current(void) { return current; }
+
+rj_arena_t *rj_arena_thread(void) { return mine; }
+
+void *rj_arena_alloc(rj_arena_t *a, size_t n) {
+    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    block_t *b = a->head;
+    if (b && b->size - b->used >= n) {
+        void *p = b->data + b->used;
+        b->used += n;
+        return p;
+    }
+    int big = n > BLOCK_BYTES / 4;
+    block_t *nb = malloc(sizeof *nb + (big ? n : BLOCK_BYTES));
+    if (!nb) return NULL;
+    nb->size = big ? n : BLOCK_BYTES;
+    nb->used = n;
+    if (big && b) { /* a one-off behind the current block, which keeps filling */
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        a->head = nb;
+    }
+    return nb->data;
+}

@@ -1,0 +1,36 @@
+/* arena.h — per-push memory for JSON trees.
+ *
+ * One walkerOS event becomes a few hundred small allocations (the parsed event, mapping
+ * results, call parameters) that all die together when the push returns.  Inside an arena
+ * scope the tree builders in json.h take that memory from the thread's bump arena instead
+ * of malloc, and freeing it costs nothing; the arena is reset when the outermost scope
+ * closes.  Outside a scope (configuration, collector state, held events) they use the heap.
+ *
+ * Scopes nest (a mapping callback may push into another destination on the same thread),
+ * and a heap scope inside an arena scope is for values that must outlive the push. */
+#ifndef RUDDER_ARENA_H
+#define RUDDER_ARENA_H
+#include <stddef.h>
+
+typedef struct rj_arena rj_arena_t;
+
+typedef struct rj_scope {
+    rj_arena_t *previous; /* the arena current before the scope */
+    int opened;           /* an arena scope (counts for the reset), not a heap scope */
+} rj_scope_t;
+
+/* The thread's arena becomes current until rj_scope_close. */
+rj_scope_t rj_scope_open(void);
+/* The heap becomes current until rj_scope_close. */
+rj_scope_t rj_scope_heap(void);
+/* Restores what was current; the outermost arena scope's close empties the arena. */
+void rj_scope_close(rj_scope_t scope);
+
+/* The calling thread's current arena, or NULL for the heap. */
+rj_arena_t *rj_arena_current(void);
+/* The arena this thread's arena nodes live in (also inside a heap scope), or NULL. */
+rj_arena_t *rj_arena_thread(void);
+/* n bytes, aligned for any node, from a; NULL when out of memory. */
+void *rj_arena_alloc(rj_arena_t *a, size_t n);
+
+#endif
