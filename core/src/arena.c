@@ -4,20 +4,10 @@
 #include <stdlib.h>
 
 #define BLOCK_BYTES (32 * 1024)
-#define ALIGN 16
 
-typedef struct block {
-    struct block *next;
-    size_t size, used;
-    _Alignas(ALIGN) unsigned char data[];
-} block_t;
+typedef rj_arena_block_t block_t;
 
-struct rj_arena {
-    block_t *head; /* the block being filled; older ones follow */
-    int depth;     /* open arena scopes */
-};
-
-static _Thread_local rj_arena_t *current; /* NULL: the heap */
+_Thread_local rj_arena_t *rj_arena_now; /* NULL: the heap */
 static _Thread_local rj_arena_t *mine;    /* this thread's arena, made on first use */
 static pthread_key_t thread_exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -68,39 +58,32 @@ static void reset(rj_arena_t *a) {
 }
 
 rj_scope_t rj_scope_open(void) {
-    rj_scope_t s = {current, 0};
+    rj_scope_t s = {rj_arena_now, 0};
     rj_arena_t *a = thread_arena();
     if (a) { /* without one (out of memory) the scope is a heap scope: slower, still right */
         a->depth++;
         s.opened = 1;
-        current = a;
+        rj_arena_now = a;
     }
     return s;
 }
 
 rj_scope_t rj_scope_heap(void) {
-    rj_scope_t s = {current, 0};
-    current = NULL;
+    rj_scope_t s = {rj_arena_now, 0};
+    rj_arena_now = NULL;
     return s;
 }
 
 void rj_scope_close(rj_scope_t s) {
-    current = s.previous;
+    rj_arena_now = s.previous;
     if (s.opened && mine && --mine->depth == 0) reset(mine);
 }
 
-rj_arena_t *rj_arena_current(void) { return current; }
-
 rj_arena_t *rj_arena_thread(void) { return mine; }
 
-void *rj_arena_alloc(rj_arena_t *a, size_t n) {
-    n = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+/* n is already aligned; the current block is full. */
+void *rj_arena_alloc_slow(rj_arena_t *a, size_t n) {
     block_t *b = a->head;
-    if (b && b->size - b->used >= n) {
-        void *p = b->data + b->used;
-        b->used += n;
-        return p;
-    }
     int big = n > BLOCK_BYTES / 4;
     block_t *nb = malloc(sizeof *nb + (big ? n : BLOCK_BYTES));
     if (!nb) return NULL;

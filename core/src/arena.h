@@ -12,7 +12,20 @@
 #define RUDDER_ARENA_H
 #include <stddef.h>
 
-typedef struct rj_arena rj_arena_t;
+typedef struct rj_arena_block {
+    struct rj_arena_block *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+} rj_arena_block_t;
+
+/* Visible only for the inline fast path below; use the functions. */
+typedef struct rj_arena {
+    rj_arena_block_t *head; /* the block being filled; older ones follow */
+    int depth;              /* open arena scopes */
+} rj_arena_t;
+
+/* The thread's current arena (NULL: the heap); read it with rj_arena_current(). */
+extern _Thread_local rj_arena_t *rj_arena_now;
 
 typedef struct rj_scope {
     rj_arena_t *previous; /* the arena current before the scope */
@@ -27,10 +40,20 @@ rj_scope_t rj_scope_heap(void);
 void rj_scope_close(rj_scope_t scope);
 
 /* The calling thread's current arena, or NULL for the heap. */
-rj_arena_t *rj_arena_current(void);
+static inline rj_arena_t *rj_arena_current(void) { return rj_arena_now; }
 /* The arena this thread's arena nodes live in (also inside a heap scope), or NULL. */
 rj_arena_t *rj_arena_thread(void);
+void *rj_arena_alloc_slow(rj_arena_t *a, size_t n);
 /* n bytes, aligned for any node, from a; NULL when out of memory. */
-void *rj_arena_alloc(rj_arena_t *a, size_t n);
+static inline void *rj_arena_alloc(rj_arena_t *a, size_t n) {
+    n = (n + 15) & ~(size_t)15;
+    rj_arena_block_t *b = a->head;
+    if (b && b->size - b->used >= n) {
+        void *p = b->data + b->used;
+        b->used += n;
+        return p;
+    }
+    return rj_arena_alloc_slow(a, n);
+}
 
 #endif

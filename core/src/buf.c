@@ -1,5 +1,6 @@
 /* buf.c — growable byte buffer. */
 #include "buf.h"
+#include "textscan.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,13 @@ void rbuf_json_string(rbuf_t *b, const char *s, size_t n) {
     char *o = b->data + b->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
+        size_t plain = textscan_plain_words(s + i, n - i, 0);
+        if (plain) {
+            memcpy(o, s + i, plain);
+            o += plain;
+            i += plain;
+            if (i == n) break;
+        }
         unsigned char c = (unsigned char)s[i];
         if (!NEEDS_ESCAPE[c]) { *o++ = (char)c; continue; }
         *o++ = '\\';

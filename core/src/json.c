@@ -1,6 +1,7 @@
 /* json.c — strict JSON parser and printer over cJSON nodes (see json.h for why). */
 #include "json.h"
 #include "arena.h"
+#include "textscan.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static void fail(parser_t *p, rudder_err_t err, const char *what) {
         snprintf(p->errstr, p->errstr_size, "%s at byte %zu", what, p->i);
 }
 
-static void skip_ws(parser_t *p) {
+static inline void skip_ws(parser_t *p) {
+    if (p->i < p->n && (unsigned char)p->s[p->i] > ' ') return; /* compact JSON: nothing to skip */
     while (p->i < p->n) {
         char c = p->s[p->i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
@@ -121,10 +123,8 @@ static char *parse_string(parser_t *p) {
     size_t start = p->i;
     /* fast path: no escapes */
     while (p->i < p->n) {
-        /* plain ASCII runs are the common case: skip them 4 bytes at a time */
-        while (p->i + 4 <= p->n && !(STR_SPECIAL[(unsigned char)p->s[p->i]] | STR_SPECIAL[(unsigned char)p->s[p->i + 1]] |
-                                     STR_SPECIAL[(unsigned char)p->s[p->i + 2]] | STR_SPECIAL[(unsigned char)p->s[p->i + 3]]))
-            p->i += 4;
+        p->i += textscan_plain_words(p->s + p->i, p->n - p->i, 1);
+        while (p->i < p->n && !STR_SPECIAL[(unsigned char)p->s[p->i]]) p->i++;
         if (p->i >= p->n) break;
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') {
@@ -344,10 +344,8 @@ static cJSON *parse_value(parser_t *p) {
 static int scan_string(parser_t *p) {
     p->i++; /* opening quote */
     while (p->i < p->n) {
-        /* plain ASCII runs are the common case: skip them 4 bytes at a time */
-        while (p->i + 4 <= p->n && !(STR_SPECIAL[(unsigned char)p->s[p->i]] | STR_SPECIAL[(unsigned char)p->s[p->i + 1]] |
-                                     STR_SPECIAL[(unsigned char)p->s[p->i + 2]] | STR_SPECIAL[(unsigned char)p->s[p->i + 3]]))
-            p->i += 4;
+        p->i += textscan_plain_words(p->s + p->i, p->n - p->i, 1);
+        while (p->i < p->n && !STR_SPECIAL[(unsigned char)p->s[p->i]]) p->i++;
         if (p->i >= p->n) break;
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') { p->i++; return 0; }
