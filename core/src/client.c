@@ -269,10 +269,9 @@ static rudder_err_t accept(rudder_client_t *c, rudder_err_t e, rbuf_t *text, con
     return e;
 }
 
-/* Each producer thread keeps two scratch buffers (the printed source of a cJSON message,
- * and the envelope), so a call allocates only its queue entry; the key's destructor frees
- * them when the thread ends. */
-enum { BUF_ENVELOPE, BUF_SOURCE, BUF_COUNT };
+/* Each producer thread keeps a scratch buffer for the envelope, so a call allocates only
+ * its queue entry; the key's destructor frees it when the thread ends. */
+enum { BUF_ENVELOPE, BUF_COUNT };
 static pthread_key_t bufs_key;
 static pthread_once_t bufs_key_once = PTHREAD_ONCE_INIT;
 
@@ -316,12 +315,11 @@ rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, c
         count_rejection(c, RUDDER_ERR_NOT_OBJECT);
         return RUDDER_ERR_NOT_OBJECT;
     }
-    rbuf_t *src = thread_buf(BUF_SOURCE), *text = thread_buf(BUF_ENVELOPE);
-    if (!src || !text) return no_memory(errstr, size);
+    rbuf_t *text = thread_buf(BUF_ENVELOPE);
+    if (!text) return no_memory(errstr, size);
     char msgid[37];
-    rudder_err_t e = message_build_tree(type, msg, src, &c->mopts, text, msgid, errstr, size);
+    rudder_err_t e = message_build_tree(type, msg, &c->mopts, text, msgid, errstr, size);
     e = accept(c, e, text, msgid, errstr, size);
-    trim_thread_buf(src);
     trim_thread_buf(text);
     if (e == RUDDER_OK && msgid_out) memcpy(msgid_out, msgid, 37);
     return e;

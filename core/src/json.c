@@ -484,6 +484,7 @@ int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *mem
         m->val = text + vs;
         m->val_len = p.i - vs;
         m->kind = value_kind(text[vs]);
+        m->node = NULL;
         skip_ws(&p);
         if (p.i >= p.n) { fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); goto out; }
         if (p.s[p.i] == ',') { p.i++; continue; }

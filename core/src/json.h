@@ -31,6 +31,8 @@ typedef struct rj_member {
     const char *val;     /* the value's JSON text, verbatim */
     size_t val_len;
     char kind;           /* o(bject) a(rray) s(tring) n(umber) t(rue) f(alse) z(null) */
+    const cJSON *node;   /* NULL from the scanner; a member taken from a tree instead has
+                            its node here, key = node->string (decoded) and no val text */
 } rj_member_t;
 
 /* Validates text fully (grammar, UTF-8, depth) without building a tree; when it is an

@@ -39,7 +39,7 @@ static const char *const OWN_KEYS[K_COUNT] = {"type", "messageId", "originalTime
 
 /* The key as plain text: raw when it has no escapes, else decoded into buf. */
 static const char *member_key(const rj_member_t *m, char *buf, size_t size, size_t *len) {
-    if (!m->key_escaped) { *len = m->key_len; return m->key; }
+    if (!m->key_escaped) { *len = m->key_len; return m->key; } /* tree keys are decoded already */
     rbuf_t q = RBUF_INIT;
     rbuf_putc(&q, '"');
     rbuf_append(&q, m->key, m->key_len);
@@ -62,7 +62,27 @@ static int own_key_index(const char *k, size_t n) {
 /* A null member counts as absent. */
 static const rj_member_t *present(const rj_member_t *m) { return m && m->kind != 'z' ? m : NULL; }
 
-static int is_empty_string(const rj_member_t *m) { return m->kind == 's' && m->val_len == 2; }
+static int is_empty_string(const rj_member_t *m) {
+    if (m->node) return m->kind == 's' && !m->node->valuestring[0];
+    return m->kind == 's' && m->val_len == 2;
+}
+
+/* The member's value as JSON: its text, or its node printed. */
+static void put_value(rbuf_t *out, const rj_member_t *m) {
+    if (m->node) rj_print_to(m->node, out);
+    else rbuf_append(out, m->val, m->val_len);
+}
+
+/* The member's key as a JSON string (quotes included). */
+static void put_key(rbuf_t *out, const rj_member_t *m) {
+    if (m->node) {
+        rbuf_json_string(out, m->key, m->key_len);
+        return;
+    }
+    rbuf_putc(out, '"');
+    rbuf_append(out, m->key, m->key_len); /* scanned: still in its escaped form */
+    rbuf_putc(out, '"');
+}
 
 static rudder_err_t check_id(const rj_member_t *m, const char *key, char *errstr, size_t size) {
     if (m && m->kind != 's' && m->kind != 'n')
@@ -80,7 +100,7 @@ static void put_raw_member(rbuf_t *out, const char *key, const rj_member_t *m) {
     rbuf_puts(out, ",\"");
     rbuf_puts(out, key);
     rbuf_puts(out, "\":");
-    rbuf_append(out, m->val, m->val_len);
+    put_value(out, m);
 }
 
 /* An id: strings verbatim, numbers as their decimal text in quotes. */
@@ -89,7 +109,7 @@ static void put_id(rbuf_t *out, const char *key, const rj_member_t *m) {
     rbuf_puts(out, key);
     rbuf_puts(out, "\":");
     if (m->kind == 'n') rbuf_putc(out, '"');
-    rbuf_append(out, m->val, m->val_len);
+    put_value(out, m);
     if (m->kind == 'n') rbuf_putc(out, '"');
 }
 
@@ -101,7 +121,13 @@ static void put_context(rbuf_t *out, const rj_member_t *ctx, const rj_member_t *
     int first = 1;
     if (ctx) {
         rj_member_t members[MAX_MEMBERS];
-        int n = rj_scan_object(ctx->val, ctx->val_len, 0, members, MAX_MEMBERS, NULL, NULL, 0);
+        int n = 0;
+        if (ctx->node) { /* members of a tree */
+            for (const cJSON *c = ctx->node->child; c && n < MAX_MEMBERS; c = c->next, n++)
+                members[n] = (rj_member_t){.key = c->string ? c->string : "", .key_len = c->string ? strlen(c->string) : 0, .node = c};
+        } else {
+            n = rj_scan_object(ctx->val, ctx->val_len, 0, members, MAX_MEMBERS, NULL, NULL, 0);
+        }
         for (int i = 0; i < n; i++) {
             char kb[128];
             size_t kl;
@@ -109,17 +135,16 @@ static void put_context(rbuf_t *out, const rj_member_t *ctx, const rj_member_t *
             if ((kl == 7 && !memcmp(k, "library", 7)) || (copy_traits && kl == 6 && !memcmp(k, "traits", 6))) continue;
             if (!first) rbuf_putc(out, ',');
             first = 0;
-            rbuf_putc(out, '"');
-            rbuf_append(out, members[i].key, members[i].key_len);
-            rbuf_puts(out, "\":");
-            rbuf_append(out, members[i].val, members[i].val_len);
+            put_key(out, &members[i]);
+            rbuf_putc(out, ':');
+            put_value(out, &members[i]);
         }
     }
     if (copy_traits) {
         if (!first) rbuf_putc(out, ',');
         first = 0;
         rbuf_puts(out, "\"traits\":");
-        rbuf_append(out, copy_traits->val, copy_traits->val_len);
+        put_value(out, copy_traits);
     }
     if (!first) rbuf_putc(out, ',');
     rbuf_puts(out, "\"library\":{\"name\":\"ruddercore\",\"version\":\"" RUDDER_VERSION "\"");
@@ -185,7 +210,9 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
     /* timestamp: the caller's (string as given, number = epoch ms) */
     char ts_buf[RUDDER_ISO_LEN + 1] = "";
     if (ts) {
-        if (ts->kind == 'n') {
+        if (ts->kind == 'n' && ts->node) {
+            clock_iso((int64_t)ts->node->valuedouble, ts_buf);
+        } else if (ts->kind == 'n') {
             char num[64];
             snprintf(num, sizeof num, "%.*s", (int)(ts->val_len < 63 ? ts->val_len : 63), ts->val);
             clock_iso((int64_t)strtod(num, NULL), ts_buf);
@@ -199,7 +226,10 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
     rbuf_puts(out, rudder_call_name(type));
     rbuf_puts(out, "\",\"messageId\":");
     char id[37];
-    if (message_id) {
+    if (message_id && message_id->node) {
+        put_value(out, message_id);
+        snprintf(id, sizeof id, "%s", message_id->node->valuestring);
+    } else if (message_id) {
         rbuf_append(out, message_id->val, message_id->val_len);
         size_t l = message_id->val_len - 2 < 36 ? message_id->val_len - 2 : 36;
         memcpy(id, message_id->val + 1, l);
@@ -211,7 +241,7 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
         rbuf_putc(out, '"');
     }
     rbuf_puts(out, ",\"originalTimestamp\":");
-    if (orig_ts) rbuf_append(out, orig_ts->val, orig_ts->val_len);
+    if (orig_ts) put_value(out, orig_ts);
     else {
         char now[RUDDER_ISO_LEN + 1];
         clock_iso(opts && opts->now_ms ? opts->now_ms : clock_wall_ms(), now);
@@ -240,10 +270,10 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
     if (integrations) put_raw_member(out, "integrations", integrations);
     for (int i = 0; i < n; i++) {
         if (member_own[i] >= 0) continue;
-        rbuf_puts(out, ",\"");
-        rbuf_append(out, members[i].key, members[i].key_len);
-        rbuf_puts(out, "\":");
-        rbuf_append(out, members[i].val, members[i].val_len);
+        rbuf_putc(out, ',');
+        put_key(out, &members[i]);
+        rbuf_putc(out, ':');
+        put_value(out, &members[i]);
     }
     if (out->oom) { out->len = start; return fail(errstr, size, RUDDER_ERR_NO_MEMORY, "out of memory%s", ""); }
 
@@ -288,36 +318,18 @@ static char kind_of(const cJSON *v) {
     }
 }
 
-rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, rbuf_t *scratch,
-                                const message_opts_t *opts, rbuf_t *out, char *msgid_out,
-                                char *errstr, size_t size) {
+rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
+                                rbuf_t *out, char *msgid_out, char *errstr, size_t size) {
     if (errstr && size) errstr[0] = '\0';
     if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
     if (!cJSON_IsObject(msg))
         return fail(errstr, size, RUDDER_ERR_NOT_OBJECT, "the %s message must be a JSON object", rudder_call_name(type));
-    /* each member's key and value printed once; spans are offsets until printing ends
-     * (the buffer may move while it grows) */
     rj_member_t members[MAX_MEMBERS];
-    size_t spans[MAX_MEMBERS][2];
     int n = 0;
-    scratch->len = 0;
     for (const cJSON *m = msg->child; m; m = m->next) {
         if (n == MAX_MEMBERS) return fail(errstr, size, RUDDER_ERR_TOO_DEEP, "too many top-level members%s", "");
         const char *k = m->string ? m->string : "";
-        spans[n][0] = scratch->len;
-        rbuf_json_string(scratch, k, strlen(k));
-        spans[n][1] = scratch->len;
-        rj_print_to(m, scratch);
-        members[n].val_len = scratch->len - spans[n][1];
-        members[n].kind = kind_of(m);
-        n++;
-    }
-    if (scratch->oom) return fail(errstr, size, RUDDER_ERR_NO_MEMORY, "out of memory%s", "");
-    for (int i = 0; i < n; i++) {
-        members[i].key = scratch->data + spans[i][0] + 1;
-        members[i].key_len = spans[i][1] - spans[i][0] - 2;
-        members[i].key_escaped = memchr(members[i].key, '\\', members[i].key_len) != NULL;
-        members[i].val = scratch->data + spans[i][1];
+        members[n++] = (rj_member_t){.key = k, .key_len = strlen(k), .kind = kind_of(m), .node = m};
     }
     return build(type, members, n, opts, out, msgid_out, errstr, size);
 }

@@ -18,10 +18,9 @@ rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_
                                 const message_opts_t *opts, rbuf_t *out, char *msgid_out,
                                 char *errstr, size_t errstr_size);
 
-/* The same from a tree the caller built (valid by construction): no text to scan.
- * scratch holds the printed members while the envelope is written. */
-rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, rbuf_t *scratch,
-                                const message_opts_t *opts, rbuf_t *out, char *msgid_out,
-                                char *errstr, size_t errstr_size);
+/* The same from a tree the caller built (valid by construction): no text to scan, each
+ * value printed straight into the envelope. */
+rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
+                                rbuf_t *out, char *msgid_out, char *errstr, size_t errstr_size);
 
 #endif
