@@ -173,22 +173,17 @@ static void rc_raise_cb_error(rc_handle_t *h, lua_State *L)
 /* 2. Lua -> JSON encoder                                                     */
 /* ------------------------------------------------------------------------- */
 
-/* Inline appends: the encoder writes a few bytes at a time, so the capacity check must
- * be cheap (rbuf_reserve only when the buffer really grows). */
-static inline int ob_reserve(rbuf_t *b, size_t extra)
-{
-    return b->len + extra + 1 <= b->cap ? 0 : rbuf_reserve(b, extra);
-}
-
+/* Appends without the NUL rbuf keeps after each one: the encoder writes a few bytes at a
+ * time and terminates once at the end. */
 static inline void ob_putc(rbuf_t *b, char c)
 {
-    if (ob_reserve(b, 1) == 0)
+    if (rbuf_reserve(b, 1) == 0)
         b->data[b->len++] = c;
 }
 
 static inline void ob_append(rbuf_t *b, const char *p, size_t n)
 {
-    if (ob_reserve(b, n) == 0) {
+    if (rbuf_reserve(b, n) == 0) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
     }
@@ -554,7 +549,7 @@ static int rc_encode(lua_State *L, int idx, rbuf_t *out, char *err, size_t errsz
     int top = lua_gettop(L);
     int rc = enc_value(&e, idx);
     lua_settop(L, top);
-    if (rc == 0 && ob_reserve(out, 0) == 0)
+    if (rc == 0 && rbuf_reserve(out, 0) == 0)
         out->data[out->len] = '\0'; /* the core reads it with a length, C users with strlen */
     if (rc == 0 && out->oom) {
         snprintf(e.err, sizeof e.err, "out of memory");
@@ -1394,7 +1389,7 @@ static int rc_dest_new(lua_State *L)
         e.hook_ud = &hook;
         int rc = enc_value(&e, 1);
         lua_settop(L, 4);
-        if (rc == 0 && ob_reserve(&buf, 0) == 0)
+        if (rc == 0 && rbuf_reserve(&buf, 0) == 0)
             buf.data[buf.len] = '\0';
         if (rc != 0 || buf.oom) {
             rbuf_free(&buf);

@@ -11,7 +11,7 @@ void rbuf_free(rbuf_t *b) { free(b->data); rbuf_init(b); }
 
 void rbuf_reset(rbuf_t *b) { b->len = 0; b->oom = 0; if (b->data) b->data[0] = '\0'; }
 
-int rbuf_reserve(rbuf_t *b, size_t extra) {
+int rbuf_grow(rbuf_t *b, size_t extra) {
     if (b->oom) return -1;
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return 0;
@@ -24,20 +24,7 @@ int rbuf_reserve(rbuf_t *b, size_t extra) {
     return 0;
 }
 
-void rbuf_append(rbuf_t *b, const void *p, size_t n) {
-    if (rbuf_reserve(b, n) != 0) return;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 void rbuf_puts(rbuf_t *b, const char *s) { rbuf_append(b, s, strlen(s)); }
-
-void rbuf_putc(rbuf_t *b, char c) {
-    if (rbuf_reserve(b, 1) != 0) return;
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-}
 
 void rbuf_printf(rbuf_t *b, const char *fmt, ...) {
     va_list ap;

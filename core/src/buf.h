@@ -3,6 +3,7 @@
 #define RUDDER_BUF_H
 #include <stddef.h>
 #include <stdarg.h>
+#include <string.h>
 
 typedef struct rbuf {
     char *data;   /* always NUL-terminated when len > 0 or after rbuf_cstr */
@@ -16,10 +17,26 @@ typedef struct rbuf {
 void rbuf_init(rbuf_t *b);
 void rbuf_free(rbuf_t *b);
 void rbuf_reset(rbuf_t *b);                 /* len = 0, keeps memory */
-int rbuf_reserve(rbuf_t *b, size_t extra);  /* 0 ok, -1 oom */
-void rbuf_append(rbuf_t *b, const void *p, size_t n);
+int rbuf_grow(rbuf_t *b, size_t extra);     /* rbuf_reserve's slow path */
 void rbuf_puts(rbuf_t *b, const char *s);
-void rbuf_putc(rbuf_t *b, char c);
+
+/* The three below run for every byte run of every event: inline, with a slow path. */
+static inline int rbuf_reserve(rbuf_t *b, size_t extra) { /* 0 ok, -1 oom */
+    return b->len + extra + 1 <= b->cap ? 0 : rbuf_grow(b, extra);
+}
+
+static inline void rbuf_append(rbuf_t *b, const void *p, size_t n) {
+    if (rbuf_reserve(b, n) != 0) return;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void rbuf_putc(rbuf_t *b, char c) {
+    if (rbuf_reserve(b, 1) != 0) return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 void rbuf_printf(rbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s[0..n) as a JSON string literal with quotes; escapes control chars, '"', '\\'. */
 void rbuf_json_string(rbuf_t *b, const char *s, size_t n);

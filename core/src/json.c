@@ -14,6 +14,7 @@ typedef struct parser {
     rudder_err_t err;
     char *errstr;
     size_t errstr_size;
+    char *insitu; /* in an arena: a private copy of s whose plain strings become the values */
 } parser_t;
 
 static void fail(parser_t *p, rudder_err_t err, const char *what) {
@@ -128,7 +129,13 @@ static char *parse_string(parser_t *p) {
         if (p->i >= p->n) break;
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') {
-            char *out = str_copy(p, p->s + start, p->i - start);
+            char *out;
+            if (p->insitu) { /* the closing quote becomes the terminator: no copy */
+                out = p->insitu + start;
+                out[p->i - start] = '\0';
+            } else {
+                out = str_copy(p, p->s + start, p->i - start);
+            }
             p->i++;
             return out;
         }
@@ -445,7 +452,7 @@ static char value_kind(char c) {
 
 int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
                    rudder_err_t *err, char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size};
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL};
     if (errstr && errstr_size) errstr[0] = '\0';
     int count = 0;
     if (!text) { fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text"); goto out; }
@@ -502,9 +509,15 @@ out:
 
 cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
                 char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size};
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL};
     if (errstr && errstr_size) errstr[0] = '\0';
     cJSON *v = NULL;
+    rj_arena_t *arena = rj_arena_current();
+    if (text && arena && (p.insitu = rj_arena_alloc(arena, len + 1)) != NULL) {
+        memcpy(p.insitu, text, len);
+        p.insitu[len] = '\0';
+        p.s = p.insitu; /* reads see the terminators written so far only behind p.i */
+    }
     if (!text) fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text");
     else v = parse_value(&p);
     if (v) {

@@ -55,6 +55,9 @@ cJSON *map_value(map_ctx_t *c, const cJSON *input, const cJSON *config, const cJ
 
 /* getByPath: a new tree, or a copy of def (NULL = undefined) when the path is missing. */
 cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *def);
+/* The node at path, not copied (NULL = undefined), for paths through object keys and array
+ * indexes only; *plain = 0 when the path needs map_by_path ("*" or "length" on an array). */
+const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, int *plain);
 
 /* grant(required, state, individual): 1 granted / 0 denied.  When granted and
  * granted_out is not NULL, *granted_out receives the map of truthy states. */

@@ -35,6 +35,25 @@ static const cJSON *step(const cJSON *cur, const char *seg, size_t n) {
     return el;
 }
 
+const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, int *plain) {
+    const cJSON *cur = input;
+    const char *s = path, *end = path + n;
+    *plain = 1;
+    for (;;) {
+        const char *dot = memchr(s, '.', (size_t)(end - s));
+        size_t sl = dot ? (size_t)(dot - s) : (size_t)(end - s);
+        if (mv_is_undef(cur)) return NULL;
+        if ((cur->type & 0xFF) == cJSON_Array &&
+            ((sl == 1 && s[0] == '*') || (sl == 6 && memcmp(s, "length", 6) == 0))) {
+            *plain = 0;
+            return NULL;
+        }
+        cur = step(cur, s, sl);
+        if (!cur || !dot) return cur;
+        s = dot + 1;
+    }
+}
+
 cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *def) {
     const cJSON *cur = input;
     const char *s = path, *end = path + n;

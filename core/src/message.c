@@ -228,7 +228,9 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
     char id[37];
     if (message_id && message_id->node) {
         put_value(out, message_id);
-        snprintf(id, sizeof id, "%s", message_id->node->valuestring);
+        size_t l = strnlen(message_id->node->valuestring, 36);
+        memcpy(id, message_id->node->valuestring, l);
+        id[l] = '\0';
     } else if (message_id) {
         rbuf_append(out, message_id->val, message_id->val_len);
         size_t l = message_id->val_len - 2 < 36 ? message_id->val_len - 2 : 36;

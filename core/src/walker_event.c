@@ -56,12 +56,20 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
     static const char *const names[F_COUNT] = {"timestamp", "data", "context", "custom", "user", "nested",
                                                "consent", "id", "trigger", "entity", "action", "timing", "source"};
     int have[F_COUNT] = {0};
-    for (const cJSON *m = ev->child; m; m = m->next)
-        for (int i = 0; i < F_COUNT; i++)
-            if (!have[i] && m->string && m->string[0] == names[i][0] && strcmp(m->string, names[i]) == 0) {
-                have[i] = 1;
-                break;
-            }
+    for (const cJSON *m = ev->child; m; m = m->next) {
+        const char *k = m->string;
+        int i = -1;
+        switch (k ? k[0] : 0) { /* the first letter narrows it to at most three */
+        case 't': i = !strcmp(k, "timestamp") ? F_TIMESTAMP : !strcmp(k, "trigger") ? F_TRIGGER : !strcmp(k, "timing") ? F_TIMING : -1; break;
+        case 'c': i = !strcmp(k, "context") ? F_CONTEXT : !strcmp(k, "custom") ? F_CUSTOM : !strcmp(k, "consent") ? F_CONSENT : -1; break;
+        case 'd': case 'u': case 'n': case 'i': case 'e': case 'a': case 's':
+            for (int f = 0; f < F_COUNT; f++)
+                if (names[f][0] == k[0] && !strcmp(k, names[f])) { i = f; break; }
+            break;
+        default: break;
+        }
+        if (i >= 0) have[i] = 1;
+    }
     if (!have[F_TIMESTAMP]) rj_add(ev, "timestamp", rj_number((double)clock_wall_ms()));
     if (!have[F_DATA]) rj_add(ev, "data", rj_object());
     if (!have[F_CONTEXT]) rj_add(ev, "context", rj_object());
