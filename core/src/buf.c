@@ -53,7 +53,7 @@ void rbuf_json_string(rbuf_t *b, const char *s, size_t n) {
     char *o = b->data + b->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
-        size_t plain = textscan_plain_words(s + i, n - i, 0);
+        size_t plain = textscan_plain_prefix(s + i, n - i, 0);
         if (plain) {
             memcpy(o, s + i, plain);
             o += plain;

@@ -85,11 +85,6 @@ static int hex4(const char *s, unsigned *out) {
     return 0;
 }
 
-/* 1 for bytes that need a closer look inside a string: controls, '"', '\\', non-ASCII. */
-static const unsigned char STR_SPECIAL[256] = {
-    [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xFF] = 1,
-};
-
 /* Frees a string from rj_str_alloc when it came from the heap. */
 static void str_free(char *s) {
     if (!rj_arena_current()) free(s);
@@ -124,8 +119,7 @@ static char *parse_string(parser_t *p) {
     size_t start = p->i;
     /* fast path: no escapes */
     while (p->i < p->n) {
-        p->i += textscan_plain_words(p->s + p->i, p->n - p->i, 1);
-        while (p->i < p->n && !STR_SPECIAL[(unsigned char)p->s[p->i]]) p->i++;
+        p->i += textscan_plain_prefix(p->s + p->i, p->n - p->i, 1);
         if (p->i >= p->n) break;
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') {
@@ -351,8 +345,7 @@ static cJSON *parse_value(parser_t *p) {
 static int scan_string(parser_t *p) {
     p->i++; /* opening quote */
     while (p->i < p->n) {
-        p->i += textscan_plain_words(p->s + p->i, p->n - p->i, 1);
-        while (p->i < p->n && !STR_SPECIAL[(unsigned char)p->s[p->i]]) p->i++;
+        p->i += textscan_plain_prefix(p->s + p->i, p->n - p->i, 1);
         if (p->i >= p->n) break;
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') { p->i++; return 0; }

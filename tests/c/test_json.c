@@ -1,6 +1,8 @@
 /* Strict JSON parsing and printing: exact numbers, UTF-8 checks, depth limit, positions. */
 #include "check.h"
+#include "arena.h"
 #include "json.h"
+#include "textscan.h"
 #include <stdlib.h>
 
 static char *roundtrip(const char *in) {
@@ -68,11 +70,68 @@ static void test_key_order_is_kept(void) {
     free(s);
 }
 
+/* The word-at-a-time scan must find exactly the byte a plain loop finds, wherever the
+ * special byte sits in a word and whatever surrounds it (borrows between bytes). */
+static void test_word_scan_matches_byte_scan(void) {
+    static const unsigned char pool[] = {'a', 'Z', ' ', '"', '\\', 0x1F, 0x00, 0x20, 0x21, 0x7F, 0x80, 0xA0, 0xC3, 0xFF, 0x5B, 0x5D};
+    unsigned seed = 12345;
+    unsigned char s[40];
+    int bad = 0;
+    for (int iter = 0; iter < 200000 && !bad; iter++) {
+        size_t n = (size_t)(iter % 40);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            s[i] = (seed >> 16) % 4 ? 'x' : pool[(seed >> 8) % sizeof pool];
+        }
+        for (int high = 0; high <= 1; high++) {
+            size_t want = 0;
+            while (want < n && !textscan_special1(s[want], high)) want++;
+            size_t got = textscan_plain_prefix((const char *)s, n, high);
+            if (got != want) {
+                CHECK(0, "length %zu, high %d: word scan %zu, byte scan %zu", n, high, got, want);
+                bad = 1;
+            }
+        }
+    }
+}
+
+/* Inside an arena scope, parsed trees live in the arena (strings in place), mix with heap
+ * values, and everything is gone after the scope without a leak or a double free. */
+static void test_arena_trees(void) {
+    cJSON *heap = rj_object();
+    CHECK(!(heap->type & RJ_IN_ARENA), "outside a scope nodes are heap nodes");
+    rj_scope_t scope = rj_scope_open();
+    rudder_err_t e;
+    const char *text = "{\"a\":\"x\\u00e9y\",\"b\":[1,2.50,\"z\"],\"c\":{\"d\":null}}";
+    cJSON *v = rj_parse(text, strlen(text), 0, &e, NULL, 0);
+    CHECK(v && (v->type & RJ_IN_ARENA), "parsed in the arena");
+    rj_add(v, "h", rj_dup(heap));           /* an arena copy of a heap value */
+    rj_scope_t h = rj_scope_heap();
+    cJSON *kept = rj_dup(v);                /* a heap copy of the arena tree */
+    rj_scope_close(h);
+    CHECK(!(kept->type & RJ_IN_ARENA) && !(kept->child->type & RJ_IN_ARENA), "a heap scope copies to the heap");
+    cJSON *fresh = rj_string("new");
+    rj_set_key(fresh, "a");
+    rj_replace(v, v->child, fresh);
+    char *out = rj_print(v);
+    CHECK_EQ_STR(out, "{\"a\":\"new\",\"b\":[1,2.50,\"z\"],\"c\":{\"d\":null},\"h\":{}}");
+    free(out);
+    rj_delete(v);
+    rj_scope_close(scope);
+    out = rj_print(kept);
+    CHECK_EQ_STR(out, "{\"a\":\"x\u00e9y\",\"b\":[1,2.50,\"z\"],\"c\":{\"d\":null},\"h\":{}}");
+    free(out);
+    rj_delete(kept);
+    rj_delete(heap);
+}
+
 int main(void) {
     RUN(test_numbers_keep_their_text);
     RUN(test_created_numbers_print_like_js);
     RUN(test_strings_and_escapes);
     RUN(test_rejects_bad_input_with_position);
     RUN(test_key_order_is_kept);
+    RUN(test_word_scan_matches_byte_scan);
+    RUN(test_arena_trees);
     return check_summary();
 }
