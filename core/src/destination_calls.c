@@ -51,11 +51,12 @@ static void canonical(const cJSON *v, rbuf_t *out) {
     if (mv_is_plain_object(v)) {
         size_t n = 0;
         for (const cJSON *m = v->child; m; m = m->next) n++;
-        const cJSON **ms = n ? malloc(n * sizeof *ms) : NULL;
-        if (n && !ms) { out->oom = 1; return; }
+        const cJSON *few[16]; /* traits are usually a handful of keys: no allocation */
+        const cJSON **ms = n <= 16 ? few : malloc(n * sizeof *ms);
+        if (!ms) { out->oom = 1; return; }
         n = 0;
         for (const cJSON *m = v->child; m; m = m->next) ms[n++] = m;
-        if (n) qsort(ms, n, sizeof *ms, cmp_members); /* qsort(NULL, 0) is undefined */
+        if (n > 1) qsort(ms, n, sizeof *ms, cmp_members);
         rbuf_putc(out, '{');
         for (size_t i = 0; i < n; i++) {
             if (i) rbuf_putc(out, ',');
@@ -64,7 +65,7 @@ static void canonical(const cJSON *v, rbuf_t *out) {
             canonical(ms[i], out);
         }
         rbuf_putc(out, '}');
-        free(ms);
+        if (ms != few) free(ms);
     } else if (v && (v->type & 0xFF) == cJSON_Array) {
         rbuf_putc(out, '[');
         for (const cJSON *e = v->child; e; e = e->next) {

@@ -158,11 +158,19 @@ cJSON *rj_dup(const cJSON *v) {
     if (!n) return NULL;
     n->valueint = v->valueint;
     n->valuedouble = v->valuedouble;
-    if (v->valuestring && !(n->valuestring = copy_like(n, v->valuestring, strlen(v->valuestring)))) goto oom;
+    /* arena to arena: the strings are shared, not copied (nothing in an arena is freed
+     * before the whole arena is) */
+    int share = (v->type & RJ_IN_ARENA) && (n->type & RJ_IN_ARENA);
+    if (v->valuestring) {
+        if (share) n->valuestring = v->valuestring;
+        else if (!(n->valuestring = copy_like(n, v->valuestring, strlen(v->valuestring)))) goto oom;
+    }
     if (v->string) {
         if (v->type & cJSON_StringIsConst) { /* a literal: share it */
             n->string = v->string;
             n->type |= cJSON_StringIsConst;
+        } else if (share) {
+            n->string = v->string;
         } else if (!(n->string = copy_like(n, v->string, strlen(v->string)))) {
             goto oom;
         }
