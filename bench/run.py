@@ -242,9 +242,17 @@ class Envs:
         lib = os.path.join(self.build, "libruddercore.a")
         if not os.path.exists(lib):
             return "%s not built" % lib
-        r = subprocess.run(["pkg-config", "--libs", "libcurl", "libcjson", "zlib"], capture_output=True, text=True)
+        # the library's own dependencies, as its generated ruddercore.pc lists them (hiredis
+        # when the build found it)
+        deps = ["libcurl", "libcjson", "zlib"]
+        pc = os.path.join(self.build, "ruddercore.pc")
+        if os.path.exists(pc):
+            for line in open(pc):
+                if line.startswith("Requires.private:"):
+                    deps = line.split(":", 1)[1].split()
+        r = subprocess.run(["pkg-config", "--libs"] + deps, capture_output=True, text=True)
         if r.returncode != 0:
-            return "pkg-config does not find libcurl/libcjson/zlib"
+            return "pkg-config does not find " + "/".join(deps)
         exe = os.path.join(OUT, "c_dest_push")
         if not sh([os.environ.get("CC", "cc"), "-O2", "-std=c11", "-I" + os.path.join(ROOT, "core", "include"),
                    os.path.join(DRIVERS, "c_dest_push.c"), lib] + r.stdout.split() + ["-lpthread", "-lm", "-o", exe],
