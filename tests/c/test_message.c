@@ -1,8 +1,10 @@
 /* The envelope (spec §3.5) and call-time validation, one distinct error per failure. */
 #include "check.h"
+#include "clock.h"
 #include "json.h"
 #include "message.h"
 #include <stdlib.h>
+#include <time.h>
 
 static cJSON *build(rudder_call_type_t t, const char *json, rudder_err_t *err, char *msg, size_t size) {
     char *text = rudder_build_message(t, json, strlen(json), "", 32768, err, msg, size);
@@ -160,6 +162,81 @@ static void test_message_ids_are_unique(void) {
     }
 }
 
+/* clock_iso does its own calendar arithmetic; gmtime_r is the reference. */
+static void test_timestamps_match_gmtime(void) {
+    const int64_t fixed[] = {0, -1, 999, 1000, -86400000, 951782400000 /* 2000-02-29 */, 4107542400000 /* 2100-03-01 */,
+                             -2203891200000 /* 1900-02-28 */, 1732320817123, 253402300799999 /* 9999-12-31 */};
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        int64_t ms;
+        if (i < (int)(sizeof fixed / sizeof *fixed)) ms = fixed[i];
+        else {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            ms = (int64_t)(x % 253402300800000ULL) - (i % 3 == 0 ? 62135596800000LL / 2 : 0);
+        }
+        char got[RUDDER_ISO_LEN + 1], want[64];
+        clock_iso(ms, got);
+        int64_t secs = ms / 1000;
+        int milli = (int)(ms % 1000);
+        if (milli < 0) { milli += 1000; secs -= 1; }
+        time_t t = (time_t)secs;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, milli);
+        if (strcmp(got, want) != 0) {
+            CHECK_EQ_STR(got, want);
+            break;
+        }
+    }
+}
+
+/* A call built from a tree (the destination's way) is the same envelope as the call built
+ * from its text (the client's way). */
+static void test_tree_and_text_envelopes_agree(void) {
+    const struct { rudder_call_type_t type; const char *json; } cases[] = {
+        {RUDDER_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"properties\":{\"a\":1.50,\"b\":[\"x\",null],\"q\\\"k\":\"\\u00e9\\n\"},\"timestamp\":1732320817000}"},
+        {RUDDER_IDENTIFY, "{\"anonymousId\":7,\"traits\":{\"email\":\"a@b\"},\"context\":{\"ip\":\"1.2.3.4\",\"library\":{\"name\":\"x\"},\"traits\":{\"old\":1}}}"},
+        {RUDDER_GROUP, "{\"userId\":\"u\",\"groupId\":\"g\",\"traits\":{},\"messageId\":\"abc-track\",\"extra\":{\"k\":true},\"ke\\ty\":1}"},
+        {RUDDER_PAGE, "{\"userId\":\"u\",\"name\":\"Home\",\"category\":\"c\",\"properties\":{\"path\":\"/\"},\"timestamp\":\"2024-01-02T03:04:05.678Z\"}"},
+        {RUDDER_ALIAS, "{\"userId\":\"u\",\"previousId\":\"p\",\"integrations\":{\"All\":false},\"originalTimestamp\":\"2020-01-01T00:00:00.000Z\"}"},
+        {RUDDER_TRACK, "{\"userId\":\"\",\"event\":\"E\"}"},
+        {RUDDER_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"properties\":[1]}"},
+    };
+    message_opts_t o = {32768, "test", 1700000000000LL};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        rbuf_t a = RBUF_INIT, b = RBUF_INIT;
+        char ea[200] = "", eb[200] = "", ida[37] = "", idb[37] = "";
+        rudder_err_t e1 = message_build_text(cases[i].type, cases[i].json, strlen(cases[i].json), &o, &a, ida, ea, sizeof ea);
+        cJSON *tree = rj_parse(cases[i].json, strlen(cases[i].json), 0, NULL, NULL, 0);
+        rudder_err_t e2 = message_build_tree(cases[i].type, tree, &o, &b, idb, eb, sizeof eb);
+        CHECK_EQ_INT(e2, e1);
+        CHECK_EQ_STR(eb, ea);
+        if (e1 == RUDDER_OK && e2 == RUDDER_OK) {
+            /* the same JSON (text keeps the caller's escapes, a tree prints its own), apart
+             * from generated messageIds */
+            rbuf_putc(&a, '}');
+            rbuf_putc(&b, '}');
+            cJSON *ja = rj_parse(a.data, a.len, 0, NULL, NULL, 0), *jb = rj_parse(b.data, b.len, 0, NULL, NULL, 0);
+            if (!strstr(cases[i].json, "messageId")) {
+                cJSON_DeleteItemFromObjectCaseSensitive(ja, "messageId");
+                cJSON_DeleteItemFromObjectCaseSensitive(jb, "messageId");
+            } else {
+                CHECK_EQ_STR(idb, ida);
+            }
+            char *pa = rj_print(ja), *pb = rj_print(jb);
+            CHECK(pa && pb && strcmp(pa, pb) == 0, "case %zu:\n text %s\n tree %s", i, pa, pb);
+            free(pa);
+            free(pb);
+            rj_delete(ja);
+            rj_delete(jb);
+        }
+        rj_delete(tree);
+        rbuf_free(&a);
+        rbuf_free(&b);
+    }
+}
+
 int main(void) {
     RUN(test_track_envelope);
     RUN(test_caller_ids_and_times_are_kept);
@@ -168,5 +245,7 @@ int main(void) {
     RUN(test_validation_errors_are_distinct_and_named);
     RUN(test_size_limit_counts_the_envelope);
     RUN(test_message_ids_are_unique);
+    RUN(test_timestamps_match_gmtime);
+    RUN(test_tree_and_text_envelopes_agree);
     return check_summary();
 }
