@@ -310,7 +310,7 @@ rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, c
     if (errstr && size) errstr[0] = '\0';
     if (!c || !msg) return RUDDER_ERR_INVALID_ARG;
     if (!c->enabled) return RUDDER_OK;
-    if (!cJSON_IsObject(msg)) {
+    if (!rj_is_object(msg)) {
         if (errstr && size) snprintf(errstr, size, "the %s message must be a JSON object", rudder_call_name(type));
         count_rejection(c, RUDDER_ERR_NOT_OBJECT);
         return RUDDER_ERR_NOT_OBJECT;

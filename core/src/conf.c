@@ -203,7 +203,7 @@ rudder_err_t rudder_conf_set_json(rudder_conf_t *c, const char *json, size_t len
         if (errstr && size) snprintf(errstr, size, "settings: %s", msg);
         return RUDDER_ERR_CONFIG;
     }
-    if (!cJSON_IsObject(obj)) {
+    if (!rj_is_object(obj)) {
         cJSON_Delete(obj);
         if (errstr && size) snprintf(errstr, size, "settings must be a JSON object");
         return RUDDER_ERR_CONFIG;
@@ -213,13 +213,13 @@ rudder_err_t rudder_conf_set_json(rudder_conf_t *c, const char *json, size_t len
         int i = prop_index(alias_of(m->string));
         if (i < 0) { e = set_err(errstr, size, "unknown setting '%.60s'%s (see CONFIGURATION.md)", m->string, ""); break; }
         const rudder_property_t *p = prop_at(i);
-        if (cJSON_IsNull(m)) { e = set_index(c, i, NULL, errstr, size); continue; }
+        if (rj_is_null(m)) { e = set_index(c, i, NULL, errstr, size); continue; }
         char *text = NULL;
         if (p->type == RUDDER_PROP_JSON) text = rj_print(m);
-        else if (cJSON_IsObject(m) && !strcmp(p->name, "persistence")) text = rj_print(m); /* {"type":"redis",...} */
-        else if (cJSON_IsString(m) && p->type != RUDDER_PROP_BOOL) text = strdup(m->valuestring);
-        else if (cJSON_IsBool(m) && p->type == RUDDER_PROP_BOOL) text = strdup(cJSON_IsTrue(m) ? "true" : "false");
-        else if (cJSON_IsNumber(m) && p->type == RUDDER_PROP_INT) text = rj_print(m);
+        else if (rj_is_object(m) && !strcmp(p->name, "persistence")) text = rj_print(m); /* {"type":"redis",...} */
+        else if (rj_is_string(m) && p->type != RUDDER_PROP_BOOL) text = strdup(m->valuestring);
+        else if (rj_is_bool(m) && p->type == RUDDER_PROP_BOOL) text = strdup(rj_is_true(m) ? "true" : "false");
+        else if (rj_is_number(m) && p->type == RUDDER_PROP_INT) text = rj_print(m);
         else {
             if (errstr && size)
                 snprintf(errstr, size, "setting '%s' must be %s%s%s", p->name, type_word(p->type),

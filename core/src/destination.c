@@ -21,7 +21,7 @@ static int parse_setting(const rudder_conf_t *conf, const char *name, cJSON **ou
     char msg[160];
     cJSON *v = rj_parse(text, strlen(text), 0, &e, msg, sizeof msg);
     if (!v) { ERR("settings.%s: %s", name, msg); return -1; }
-    if (cJSON_IsNull(v)) { rj_delete(v); return 0; }
+    if (rj_is_null(v)) { rj_delete(v); return 0; }
     *out = v;
     return 0;
 }
@@ -29,10 +29,10 @@ static int parse_setting(const rudder_conf_t *conf, const char *name, cJSON **ou
 static rudder_err_t check_config(rudder_dest_t *d, char *errstr, size_t errstr_size) {
     rudder_err_t e;
     if ((e = map_check_rules(d->map.mapping, d->conf, errstr, errstr_size)) != RUDDER_OK) return e;
-    if (d->map.data && !cJSON_IsNull(d->map.data) &&
+    if (d->map.data && !rj_is_null(d->map.data) &&
         (e = map_check_value(d->map.data, "data", d->conf, errstr, errstr_size)) != RUDDER_OK) return e;
     const cJSON *policy = d->map.policy;
-    if (policy && !cJSON_IsNull(policy)) {
+    if (policy && !rj_is_null(policy)) {
         if (!mv_is_plain_object(policy)) { ERR("policy: expected an object {path: Value}, got %s", mv_type_name(policy)); return RUDDER_ERR_MAPPING; }
         for (const cJSON *p = policy->child; p; p = p->next) {
             char path[300];
@@ -41,14 +41,14 @@ static rudder_err_t check_config(rudder_dest_t *d, char *errstr, size_t errstr_s
         }
     }
     const cJSON *inc = d->map.include;
-    if (inc && !cJSON_IsNull(inc)) {
-        if (!cJSON_IsArray(inc)) { ERR("include: expected an array of section names, got %s", mv_type_name(inc)); return RUDDER_ERR_MAPPING; }
+    if (inc && !rj_is_null(inc)) {
+        if (!rj_is_array(inc)) { ERR("include: expected an array of section names, got %s", mv_type_name(inc)); return RUDDER_ERR_MAPPING; }
         int i = 0;
         for (const cJSON *s = inc->child; s; s = s->next, i++)
-            if (!cJSON_IsString(s)) { ERR("include[%d]: expected a string, got %s", i, mv_type_name(s)); return RUDDER_ERR_MAPPING; }
+            if (!rj_is_string(s)) { ERR("include[%d]: expected a string, got %s", i, mv_type_name(s)); return RUDDER_ERR_MAPPING; }
     }
     const cJSON *consent = d->consent_required;
-    if (consent && !cJSON_IsNull(consent) && !mv_is_plain_object(consent)) {
+    if (consent && !rj_is_null(consent) && !mv_is_plain_object(consent)) {
         ERR("consent: expected an object of consent states, got %s", mv_type_name(consent));
         return RUDDER_ERR_MAPPING;
     }
@@ -85,7 +85,7 @@ rudder_dest_t *rudder_dest_new(const char *config_json, size_t len, const rudder
     if (!d->conf) { ERR("out of memory"); goto fail; }
 
     const cJSON *settings = mv_own(config, "settings", 8);
-    if (settings && !cJSON_IsNull(settings)) {
+    if (settings && !rj_is_null(settings)) {
         if (!mv_is_plain_object(settings)) { ERR("settings: expected an object, got %s", mv_type_name(settings)); goto fail; }
         char *text = rj_print(settings);
         char cmsg[200];

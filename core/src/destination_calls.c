@@ -31,14 +31,14 @@ int dest_calls_add(dest_calls_t *c, rudder_call_type_t type, cJSON *params) {
 /* A resolved id: kept only when it is a non-empty string. */
 static char *resolve_id(map_ctx_t *mc, const cJSON *event, const cJSON *setting) {
     if (!mv_truthy(setting)) return NULL;
-    if (cJSON_IsString(setting)) { /* the usual "user.id": a lookup, nothing built */
+    if (rj_is_string(setting)) { /* the usual "user.id": a lookup, nothing built */
         int plain;
         const cJSON *v = map_peek_path(event, setting->valuestring, strlen(setting->valuestring), &plain);
-        if (plain) return cJSON_IsString(v) && !mv_is_undef(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
+        if (plain) return rj_is_string(v) && !mv_is_undef(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
     }
     cJSON *v = map_value(mc, event, setting, mv_own(event, "consent", 7));
     char *out = NULL;
-    if (cJSON_IsString(v) && v->valuestring[0]) out = strdup(v->valuestring);
+    if (rj_is_string(v) && v->valuestring[0]) out = strdup(v->valuestring);
     rj_delete(v);
     return out;
 }
@@ -129,7 +129,7 @@ static void add_call(call_env_t *e, rudder_call_type_t type, cJSON *params) {
     rudder_dest_t *d = e->d;
     if (!d->walkeros) {
         const cJSON *id = mv_own(e->event, "id", 2);
-        if (cJSON_IsString(id) && id->valuestring[0] && strlen(id->valuestring) <= 200) {
+        if (rj_is_string(id) && id->valuestring[0] && strlen(id->valuestring) <= 200) {
             char mid[256];
             size_t n = strlen(id->valuestring);
             const char *call = rudder_call_name(type);
@@ -160,7 +160,7 @@ static void call_error(call_env_t *e, rudder_err_t code, const char *msg) {
 /* rule.settings.<name> unless absent or null, else the destination setting. */
 static const cJSON *pick(const call_env_t *e, const char *name, const cJSON *dest_level) {
     const cJSON *r = mv_own(e->rule_settings, name, strlen(name));
-    if (r && !cJSON_IsNull(r)) return r;
+    if (r && !rj_is_null(r)) return r;
     return dest_level;
 }
 
@@ -177,7 +177,7 @@ static void do_identify(call_env_t *e) {
     cJSON *r = resolve(e, m);
     if (!mv_is_plain_object(r)) { rj_delete(r); return; }
     const cJSON *ruid = mv_own(r, "userId", 6);
-    const char *uid = cJSON_IsString(ruid) ? ruid->valuestring : e->uid;
+    const char *uid = rj_is_string(ruid) ? ruid->valuestring : e->uid;
     const cJSON *traits = mv_own(r, "traits", 6);
     if (!mv_is_plain_object(traits)) traits = NULL;
     char *hash = traits_text(traits, d->walkeros);
@@ -201,7 +201,7 @@ static void do_identify(call_env_t *e) {
     free(hash);
     if (fire) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
-        if (mv_truthy(ruid) && cJSON_IsString(ruid)) set_member(p, "userId", rj_string(uid));
+        if (mv_truthy(ruid) && rj_is_string(ruid)) set_member(p, "userId", rj_string(uid));
         if (traits) ADD(p, "traits", mv_dup(traits));
         add_call(e, RUDDER_IDENTIFY, p);
     } else {
@@ -216,7 +216,7 @@ static void do_group(call_env_t *e) {
     if (!m) return;
     cJSON *r = resolve(e, m);
     const cJSON *gid = mv_own(r, "groupId", 7);
-    if (!mv_is_plain_object(r) || !cJSON_IsString(gid) || !gid->valuestring[0]) { rj_delete(r); return; }
+    if (!mv_is_plain_object(r) || !rj_is_string(gid) || !gid->valuestring[0]) { rj_delete(r); return; }
     const cJSON *traits = mv_own(r, "traits", 6);
     if (!mv_is_plain_object(traits)) traits = NULL;
     char *hash = traits_text(traits, d->walkeros);
@@ -253,8 +253,8 @@ static void do_group(call_env_t *e) {
 
 static void do_page_like(call_env_t *e, const char *name, rudder_call_type_t type) {
     const cJSON *m = mv_own(e->rule_settings, name, strlen(name));
-    if (!m || cJSON_IsNull(m)) return;
-    if (cJSON_IsTrue(m)) {
+    if (!m || rj_is_null(m)) return;
+    if (rj_is_true(m)) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
         ADD(p, "name", rj_string(""));
         add_call(e, type, p);
@@ -265,7 +265,7 @@ static void do_page_like(call_env_t *e, const char *name, rudder_call_type_t typ
         const cJSON *n = mv_own(r, "name", 4);
         const cJSON *props = mv_own(r, "properties", 10);
         cJSON *p = base_params(e->uid, e->aid, e->ts);
-        ADD(p, "name", rj_string(cJSON_IsString(n) ? n->valuestring : ""));
+        ADD(p, "name", rj_string(rj_is_string(n) ? n->valuestring : ""));
         if (mv_is_plain_object(props)) ADD(p, "properties", mv_dup(props));
         add_call(e, type, p);
     }
@@ -274,10 +274,10 @@ static void do_page_like(call_env_t *e, const char *name, rudder_call_type_t typ
 
 static void do_alias(call_env_t *e) {
     const cJSON *m = mv_own(e->rule_settings, "alias", 5);
-    if (!m || cJSON_IsNull(m)) return;
+    if (!m || rj_is_null(m)) return;
     cJSON *r = resolve(e, m);
     const cJSON *prev = mv_own(r, "previousId", 10);
-    if (mv_is_plain_object(r) && cJSON_IsString(prev) && prev->valuestring[0]) {
+    if (mv_is_plain_object(r) && rj_is_string(prev) && prev->valuestring[0]) {
         if (!e->uid && !e->d->walkeros) {
             call_error(e, RUDDER_ERR_MISSING_USER_ID,
                        "rule.settings.alias: alias needs a userId and none resolved; alias not sent");
@@ -295,8 +295,8 @@ static void do_alias(call_env_t *e) {
 static void do_track(call_env_t *e, map_result_t *m) {
     const cJSON *rname = mv_own(m->rule, "name", 4);
     const cJSON *ename = mv_own(e->event, "name", 4);
-    const char *name = cJSON_IsString(rname) ? rname->valuestring
-                       : cJSON_IsString(ename) ? ename->valuestring : "";
+    const char *name = rj_is_string(rname) ? rname->valuestring
+                       : rj_is_string(ename) ? ename->valuestring : "";
     if (!name[0] && !e->d->walkeros) {
         call_error(e, RUDDER_ERR_MISSING_EVENT, "rule.name: track needs a non-empty event name; track not sent");
         return;
@@ -325,7 +325,7 @@ dest_outcome_t dest_make_calls(rudder_dest_t *d, const cJSON *event, map_result_
     if (!uid && !aid) {
         const cJSON *name = mv_own(event, "name", 4), *id = mv_own(event, "id", 2);
         snprintf(errstr, errstr_size, "event '%.80s' (id %.40s) skipped: neither userId nor anonymousId resolved to a non-empty string",
-                 cJSON_IsString(name) ? name->valuestring : "?", cJSON_IsString(id) ? id->valuestring : "?");
+                 rj_is_string(name) ? name->valuestring : "?", rj_is_string(id) ? id->valuestring : "?");
         d->stats.no_identity++;
         if (d->client) {
             client_count_rejected(d->client, RUDDER_ERR_NO_IDENTITY);

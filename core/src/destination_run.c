@@ -50,7 +50,7 @@ static rudder_err_t process_one(rudder_dest_t *d, cJSON *event, int retry, dest_
     /* the common case: no collector consent and only `true` states: the granted map would
      * equal the event's own, so skip rebuilding it */
     int same = !(d->c_consent && d->c_consent->child) && mv_is_plain_object(ec);
-    for (const cJSON *m = same ? ec->child : NULL; m && same; m = m->next) same = cJSON_IsTrue(m);
+    for (const cJSON *m = same ? ec->child : NULL; m && same; m = m->next) same = rj_is_true(m);
     if (!map_grant(d->consent_required, d->c_consent, ec, same ? NULL : &granted)) {
         hold(d, event, retry);
         *outcome = DEST_HELD;
@@ -137,7 +137,7 @@ rudder_err_t dest_run(rudder_dest_t *d, cJSON *event, dest_calls_t *out, dest_ou
     const cJSON *cmd = mv_own(event, "walker_command", 14);
     if (cmd) {
         rudder_err_t e;
-        if (!cJSON_IsString(cmd)) {
+        if (!rj_is_string(cmd)) {
             snprintf(errstr, errstr_size, "walker_command: expected a string, got %s", mv_type_name(cmd));
             e = RUDDER_ERR_INVALID_ARG;
         } else {
@@ -168,7 +168,7 @@ rudder_err_t dest_enqueue_calls(rudder_dest_t *d, dest_calls_t *calls, char *err
     for (size_t i = 0; i < calls->n; i++) {
         cJSON *p = calls->v[i].params;
         const cJSON *ts = mv_own(p, "timestamp", 9);
-        if (cJSON_IsNumber(ts)) {
+        if (rj_is_number(ts)) {
             char iso[RUDDER_ISO_LEN + 8];
             clock_iso((int64_t)ts->valuedouble, iso);
             replace_member(p, "timestamp", rj_string(iso));

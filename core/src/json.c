@@ -522,7 +522,7 @@ cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
 }
 
 int rj_is_integral(const cJSON *v) {
-    if (!cJSON_IsNumber(v)) return 0;
+    if (!rj_is_number(v)) return 0;
     double d = v->valuedouble;
     return isfinite(d) && floor(d) == d;
 }

@@ -51,6 +51,17 @@ int rj_utf8_valid(const char *s, size_t n);
 /* The same, and on failure the byte offset of the first bad sequence in *bad_at. */
 int rj_utf8_check(const char *s, size_t n, size_t *bad_at);
 
+/* Type tests the compiler can inline (cJSON's are calls into the shared library, and the
+ * mapping asks them for every value). */
+static inline int rj_type_is(const cJSON *v, int t) { return v && (v->type & 0xFF) == t; }
+#define rj_is_string(v) rj_type_is((v), cJSON_String)
+#define rj_is_number(v) rj_type_is((v), cJSON_Number)
+#define rj_is_array(v) rj_type_is((v), cJSON_Array)
+#define rj_is_object(v) rj_type_is((v), cJSON_Object)
+#define rj_is_null(v) rj_type_is((v), cJSON_NULL)
+#define rj_is_true(v) rj_type_is((v), cJSON_True)
+static inline int rj_is_bool(const cJSON *v) { return v && (v->type & (cJSON_True | cJSON_False)) != 0; }
+
 /* ---- building and freeing trees (json_tree.c) -------------------------------------
  * Nodes and their strings come from the calling thread's arena inside an arena scope
  * (arena.h) and from the heap otherwise.  Free with rj_delete, never cJSON_Delete: it

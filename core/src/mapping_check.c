@@ -24,7 +24,7 @@ static void join(char *out, size_t n, const char *path, const char *key) {
 static void join_index(char *out, size_t n, const char *path, int i) { snprintf(out, n, "%.490s[%d]", path, i); }
 
 static rudder_err_t check_fn(check_t *k, const cJSON *v, const char *path) {
-    if (!cJSON_IsString(v)) return bad(k, RUDDER_ERR_MAPPING, path, "expected the name of a registered callback", v);
+    if (!rj_is_string(v)) return bad(k, RUDDER_ERR_MAPPING, path, "expected the name of a registered callback", v);
     rudder_fn_cb fn;
     void *opaque;
     if (!k->conf || conf_find_fn(k->conf, v->valuestring, &fn, &opaque) != 0) {
@@ -46,7 +46,7 @@ static rudder_err_t value_config(check_t *k, const cJSON *v, const char *path, i
         const char *n = m->string;
         if (strcmp(n, "value") == 0) continue; /* any JSON constant */
         if (strcmp(n, "key") == 0) {
-            if (!cJSON_IsString(m)) return bad(k, RUDDER_ERR_MAPPING, p, "expected a dot path string", m);
+            if (!rj_is_string(m)) return bad(k, RUDDER_ERR_MAPPING, p, "expected a dot path string", m);
         } else if (!strcmp(n, "fn") || !strcmp(n, "condition") || !strcmp(n, "validate")) {
             if ((e = check_fn(k, m, p)) != RUDDER_OK) return e;
         } else if (strcmp(n, "consent") == 0) {
@@ -59,10 +59,10 @@ static rudder_err_t value_config(check_t *k, const cJSON *v, const char *path, i
                 if ((e = value(k, e2, q, depth + 1)) != RUDDER_OK) return e;
             }
         } else if (strcmp(n, "set") == 0) {
-            if (!cJSON_IsArray(m)) return bad(k, RUDDER_ERR_MAPPING, p, "expected an array of Values", m);
+            if (!rj_is_array(m)) return bad(k, RUDDER_ERR_MAPPING, p, "expected an array of Values", m);
             if ((e = value(k, m, p, depth + 1)) != RUDDER_OK) return e;
         } else if (strcmp(n, "loop") == 0) {
-            if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) != 2)
+            if (!rj_is_array(m) || cJSON_GetArraySize(m) != 2)
                 return bad(k, RUDDER_ERR_MAPPING, p, "expected [source, item] (two Values)", m);
             if ((e = value(k, m, p, depth + 1)) != RUDDER_OK) return e;
         } else {
@@ -77,8 +77,8 @@ static rudder_err_t value_config(check_t *k, const cJSON *v, const char *path, i
 
 static rudder_err_t value(check_t *k, const cJSON *v, const char *path, int depth) {
     if (depth > MAP_MAX_DEPTH) return bad(k, RUDDER_ERR_TOO_DEEP, path, "mapping nested too deeply", v);
-    if (cJSON_IsNull(v)) return bad(k, RUDDER_ERR_MAPPING, path, "expected a Value (path string, object or array)", v);
-    if (cJSON_IsArray(v)) {
+    if (rj_is_null(v)) return bad(k, RUDDER_ERR_MAPPING, path, "expected a Value (path string, object or array)", v);
+    if (rj_is_array(v)) {
         int i = 0;
         for (const cJSON *e = v->child; e; e = e->next, i++) {
             char p[512];
@@ -100,10 +100,10 @@ rudder_err_t map_check_value(const cJSON *v, const char *path, const rudder_conf
 }
 
 static rudder_err_t string_list(check_t *k, const cJSON *v, const char *path) {
-    if (!cJSON_IsArray(v)) return bad(k, RUDDER_ERR_MAPPING, path, "expected an array of strings", v);
+    if (!rj_is_array(v)) return bad(k, RUDDER_ERR_MAPPING, path, "expected an array of strings", v);
     int i = 0;
     for (const cJSON *e = v->child; e; e = e->next, i++) {
-        if (cJSON_IsString(e)) continue;
+        if (rj_is_string(e)) continue;
         char p[512];
         join_index(p, sizeof p, path, i);
         return bad(k, RUDDER_ERR_MAPPING, p, "expected a string", e);
@@ -119,7 +119,7 @@ static rudder_err_t rule(check_t *k, const cJSON *r, const char *path) {
         const char *n = m->string;
         join(p, sizeof p, path, n);
         if (strcmp(n, "name") == 0) {
-            if (!cJSON_IsString(m)) e = bad(k, RUDDER_ERR_MAPPING, p, "expected a string", m);
+            if (!rj_is_string(m)) e = bad(k, RUDDER_ERR_MAPPING, p, "expected a string", m);
         } else if (strcmp(n, "data") == 0) {
             e = value(k, m, p, 1);
         } else if (strcmp(n, "include") == 0 || strcmp(n, "remove") == 0) {
@@ -140,10 +140,10 @@ static rudder_err_t rule(check_t *k, const cJSON *r, const char *path) {
             for (const cJSON *s = m->child; s && e == RUDDER_OK; s = s->next) {
                 char q[512];
                 join(q, sizeof q, p, s->string);
-                if ((!strcmp(s->string, "page") || !strcmp(s->string, "screen")) && cJSON_IsBool(s)) continue;
+                if ((!strcmp(s->string, "page") || !strcmp(s->string, "screen")) && rj_is_bool(s)) continue;
                 if (!strcmp(s->string, "identify") || !strcmp(s->string, "group") || !strcmp(s->string, "page") ||
                     !strcmp(s->string, "screen") || !strcmp(s->string, "alias")) {
-                    if (!cJSON_IsNull(s)) e = value(k, s, q, 1);
+                    if (!rj_is_null(s)) e = value(k, s, q, 1);
                 } else {
                     if (k->err && k->size)
                         snprintf(k->err, k->size, "%s: unknown rule setting (identify, group, page, screen, alias)", q);
@@ -166,7 +166,7 @@ static rudder_err_t rule(check_t *k, const cJSON *r, const char *path) {
 rudder_err_t map_check_rules(const cJSON *mapping, const rudder_conf_t *conf,
                              char *errstr, size_t errstr_size) {
     check_t k = {conf, errstr, errstr_size};
-    if (!mapping || cJSON_IsNull(mapping)) return RUDDER_OK;
+    if (!mapping || rj_is_null(mapping)) return RUDDER_OK;
     if (!mv_is_plain_object(mapping)) return bad(&k, RUDDER_ERR_MAPPING, "mapping", "expected an object {entity: {action: rule}}", mapping);
     for (const cJSON *ent = mapping->child; ent; ent = ent->next) {
         char p[512];
@@ -176,7 +176,7 @@ rudder_err_t map_check_rules(const cJSON *mapping, const rudder_conf_t *conf,
             char q[512];
             join(q, sizeof q, p, act->string);
             rudder_err_t e;
-            if (cJSON_IsArray(act)) {
+            if (rj_is_array(act)) {
                 int i = 0;
                 for (const cJSON *r = act->child; r; r = r->next, i++) {
                     char s[512];

@@ -14,10 +14,10 @@ int map_call_fn(map_ctx_t *c, const char *what, const cJSON *name, const cJSON *
     *out = NULL;
     rudder_fn_cb fn = NULL;
     void *opaque = NULL;
-    if (!cJSON_IsString(name) || !c->conf || conf_find_fn(c->conf, name->valuestring, &fn, &opaque) != 0) {
+    if (!rj_is_string(name) || !c->conf || conf_find_fn(c->conf, name->valuestring, &fn, &opaque) != 0) {
         if (!c->error[0])
             snprintf(c->error, sizeof c->error, "%s: no callback registered as '%.80s'", what,
-                     cJSON_IsString(name) ? name->valuestring : "(not a string)");
+                     rj_is_string(name) ? name->valuestring : "(not a string)");
         return -1;
     }
     char *value_json = mv_is_undef(value) ? NULL : rj_print(value);

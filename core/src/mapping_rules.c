@@ -9,8 +9,8 @@
 static int resolve(map_ctx_t *c, const cJSON *cand, const cJSON *event, const cJSON **rule) {
     *rule = NULL;
     if (!mv_truthy(cand)) return 0;
-    const cJSON *one = cand, *list = cJSON_IsArray(cand) ? cand->child : NULL;
-    for (const cJSON *r = cJSON_IsArray(cand) ? list : one; r; r = cJSON_IsArray(cand) ? r->next : NULL) {
+    const cJSON *one = cand, *list = rj_is_array(cand) ? cand->child : NULL;
+    for (const cJSON *r = rj_is_array(cand) ? list : one; r; r = rj_is_array(cand) ? r->next : NULL) {
         const cJSON *cond = mv_own(r, "condition", 9);
         if (mv_truthy(cond)) {
             cJSON *res = NULL;
@@ -41,7 +41,7 @@ int map_lookup_rule(map_ctx_t *c, const cJSON *mapping, const cJSON *event,
     *rule = NULL;
     if (key_size) key[0] = '\0';
     const cJSON *name = mv_own(event, "name", 4);
-    if (!mv_is_plain_object(mapping) || !cJSON_IsString(name)) return 0;
+    if (!mv_is_plain_object(mapping) || !rj_is_string(name)) return 0;
     const char *s = name->valuestring;
     const char *sp = strchr(s, ' ');
     if (!sp || sp == s) return 0;
@@ -97,7 +97,7 @@ cJSON *map_merge_data(const cJSON *base, const cJSON *over) {
     for (const cJSON *o = over->child; o; o = o->next) {
         cJSON *b = (cJSON *)mv_own(out, o->string, strlen(o->string));
         const cJSON *orig = mv_own(base, o->string, strlen(o->string));
-        if (b && cJSON_IsArray(b) && cJSON_IsArray(o) && !mv_is_undef(b)) {
+        if (b && rj_is_array(b) && rj_is_array(o) && !mv_is_undef(b)) {
             for (const cJSON *e = o->child; e; e = e->next)
                 if (!array_contains(orig, e)) cJSON_AddItemToArray(b, mv_dup(e));
             continue;
@@ -155,7 +155,7 @@ static void include_section(cJSON *out, const cJSON *event, const char *name) {
     int is_context = strcmp(name, "context") == 0;
     for (const cJSON *m = sec->child; m; m = m->next) {
         const cJSON *v = m;
-        if (is_context && cJSON_IsArray(m)) v = m->child; /* [label, order] -> label */
+        if (is_context && rj_is_array(m)) v = m->child; /* [label, order] -> label */
         if (mv_is_undef(v)) continue;
         size_t n = strlen(name) + strlen(m->string) + 2;
         char stack[256];
@@ -170,16 +170,16 @@ static void include_section(cJSON *out, const cJSON *event, const char *name) {
 
 cJSON *map_include(const cJSON *event, const cJSON *sections) {
     static const char *known[] = {"data", "globals", "context", "user", "source", "event"};
-    if (!cJSON_IsArray(sections) || !sections->child) return NULL;
+    if (!rj_is_array(sections) || !sections->child) return NULL;
     int all = 0;
     for (const cJSON *s = sections->child; s; s = s->next)
-        if (cJSON_IsString(s) && strcmp(s->valuestring, "all") == 0) all = 1;
+        if (rj_is_string(s) && strcmp(s->valuestring, "all") == 0) all = 1;
     cJSON *out = rj_object();
     if (all) {
         for (size_t i = 0; i < sizeof known / sizeof *known; i++) include_section(out, event, known[i]);
     } else {
         for (const cJSON *s = sections->child; s; s = s->next) {
-            if (!cJSON_IsString(s)) continue;
+            if (!rj_is_string(s)) continue;
             for (size_t i = 0; i < sizeof known / sizeof *known; i++)
                 if (strcmp(s->valuestring, known[i]) == 0) include_section(out, event, known[i]);
         }
@@ -201,20 +201,20 @@ int map_process_event(map_ctx_t *c, const map_config_t *cfg, cJSON *event, map_r
     const cJSON *consent = mv_own(event, "consent", 7);
     cJSON *data = NULL;
     if (mv_truthy(cfg->data)) data = map_value(c, event, cfg->data, consent);
-    else if (cfg->data && !cJSON_IsNull(cfg->data)) data = mv_dup(cfg->data); /* the falsy value itself */
+    else if (cfg->data && !rj_is_null(cfg->data)) data = mv_dup(cfg->data); /* the falsy value itself */
     else if (cfg->data) data = rj_null();
 
     if (rule) {
         const cJSON *silent = mv_own(rule, "silent", 6);
         const cJSON *skip = cfg->skip_is_silent ? mv_own(rule, "skip", 4) : NULL;
-        out->silent = cJSON_IsTrue(silent) || cJSON_IsTrue(skip);
+        out->silent = rj_is_true(silent) || rj_is_true(skip);
         if (mv_truthy(mv_own(rule, "ignore", 6))) {
             rj_delete(data);
             out->ignore = 1;
             return 0;
         }
         const cJSON *rname = mv_own(rule, "name", 4);
-        if (mv_truthy(rname) && cJSON_IsString(rname)) {
+        if (mv_truthy(rname) && rj_is_string(rname)) {
             cJSON *old = (cJSON *)mv_own(event, "name", 4);
             cJSON *fresh = rj_string(rname->valuestring);
             if (old) mv_replace(event, old, fresh);
@@ -236,14 +236,14 @@ int map_process_event(map_ctx_t *c, const map_config_t *cfg, cJSON *event, map_r
     }
 
     const cJSON *sections = rule ? mv_own(rule, "include", 7) : NULL;
-    if (!sections || cJSON_IsNull(sections)) sections = cfg->include;
+    if (!sections || rj_is_null(sections)) sections = cfg->include;
     cJSON *inc = map_include(event, sections);
     if (inc) {
         if (mv_is_plain_object(data)) {
             cJSON *merged = map_merge_data(inc, data);
             rj_delete(data);
             data = merged;
-        } else if (!data || cJSON_IsNull(data)) {
+        } else if (!data || rj_is_null(data)) {
             rj_delete(data);
             data = inc;
             inc = NULL;
@@ -252,9 +252,9 @@ int map_process_event(map_ctx_t *c, const map_config_t *cfg, cJSON *event, map_r
     }
 
     const cJSON *remove = rule ? mv_own(rule, "remove", 6) : NULL;
-    if (cJSON_IsArray(remove) && mv_is_plain_object(data))
+    if (rj_is_array(remove) && mv_is_plain_object(data))
         for (const cJSON *p = remove->child; p; p = p->next)
-            if (cJSON_IsString(p)) map_delete_path(data, p->valuestring);
+            if (rj_is_string(p)) map_delete_path(data, p->valuestring);
     out->data = data;
     return 0;
 }

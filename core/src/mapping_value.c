@@ -47,7 +47,7 @@ cJSON *map_value(map_ctx_t *c, const cJSON *input, const cJSON *config, const cJ
     c->depth++;
     const cJSON *state = consent_state(c, input, ctx_consent);
     cJSON *result = NULL;
-    if (cJSON_IsArray(config)) {
+    if (rj_is_array(config)) {
         for (const cJSON *item = config->child; item; item = item->next) {
             cJSON *r = NULL;
             if (process(c, input, item, state, &r) != 0) { c->failed++; continue; }
@@ -74,16 +74,16 @@ static cJSON *finish(cJSON *result, const cJSON *value_member) {
  * *changed; a loop over a non-array leaves the result as it was. */
 static int do_loop(map_ctx_t *c, const cJSON *input, const cJSON *loop, const cJSON *consent,
                    cJSON **result, int *changed) {
-    if (!cJSON_IsArray(loop)) return fail(c, "loop must be an array [source, item], got %s", mv_type_name(loop));
+    if (!rj_is_array(loop)) return fail(c, "loop must be an array [source, item], got %s", mv_type_name(loop));
     const cJSON *scope = loop->child;
     const cJSON *item_value = scope ? scope->next : NULL;
     cJSON *list = NULL;
     const cJSON *items;
-    if (cJSON_IsString(scope) && strcmp(scope->valuestring, "this") == 0) {
+    if (rj_is_string(scope) && strcmp(scope->valuestring, "this") == 0) {
         items = NULL; /* the list is [input] */
     } else {
         list = scope ? map_value(c, input, scope, consent) : NULL;
-        if (!cJSON_IsArray(list) || mv_is_undef(list)) { rj_delete(list); return 0; }
+        if (!rj_is_array(list) || mv_is_undef(list)) { rj_delete(list); return 0; }
         items = list->child;
     }
     cJSON *arr = rj_array();
@@ -118,7 +118,7 @@ static int do_map(map_ctx_t *c, const cJSON *input, const cJSON *map, const cJSO
 
 static int do_set(map_ctx_t *c, const cJSON *input, const cJSON *set, const cJSON *consent,
                   cJSON **result, int *changed) {
-    if (!cJSON_IsArray(set)) return fail(c, "set must be an array, got %s", mv_type_name(set));
+    if (!rj_is_array(set)) return fail(c, "set must be an array, got %s", mv_type_name(set));
     cJSON *arr = rj_array();
     for (const cJSON *e = set->child; e; e = e->next) {
         cJSON *r = NULL;
@@ -138,7 +138,7 @@ static int do_set(map_ctx_t *c, const cJSON *input, const cJSON *set, const cJSO
 static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJSON *consent,
                    cJSON **out) {
     *out = NULL;
-    if (cJSON_IsArray(item)) { /* nested array: first truthy, else the last result */
+    if (rj_is_array(item)) { /* nested array: first truthy, else the last result */
         cJSON *last = NULL;
         for (const cJSON *el = item->child; el; el = el->next) {
             cJSON *r = NULL;
@@ -150,8 +150,8 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
         *out = last;
         return 0;
     }
-    if (cJSON_IsNull(item)) return fail(c, "a mapping Value is null%s", NULL);
-    if (cJSON_IsString(item)) { /* shorthand for {key: s}; "" means the whole input */
+    if (rj_is_null(item)) return fail(c, "a mapping Value is null%s", NULL);
+    if (rj_is_string(item)) { /* shorthand for {key: s}; "" means the whole input */
         const char *k = item->valuestring;
         cJSON *r = k[0] ? map_by_path(input, k, strlen(k), NULL) : mv_dup(input);
         *out = finish(r, NULL);
@@ -209,7 +209,7 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
         owned = 1;
     }
     if (key) {
-        if (!cJSON_IsString(key)) {
+        if (!rj_is_string(key)) {
             rj_delete(result);
             return fail(c, "key must be a string, got %s", mv_type_name(key));
         }

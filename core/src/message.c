@@ -46,7 +46,7 @@ static const char *member_key(const rj_member_t *m, char *buf, size_t size, size
     rbuf_putc(&q, '"');
     cJSON *k = rj_parse(q.data, q.len, 1, NULL, NULL, 0);
     rbuf_free(&q);
-    snprintf(buf, size, "%s", k && cJSON_IsString(k) ? k->valuestring : "");
+    snprintf(buf, size, "%s", k && rj_is_string(k) ? k->valuestring : "");
     rj_delete(k);
     *len = strlen(buf);
     return buf;
@@ -324,7 +324,7 @@ rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, const
                                 rbuf_t *out, char *msgid_out, char *errstr, size_t size) {
     if (errstr && size) errstr[0] = '\0';
     if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
-    if (!cJSON_IsObject(msg))
+    if (!rj_is_object(msg))
         return fail(errstr, size, RUDDER_ERR_NOT_OBJECT, "the %s message must be a JSON object", rudder_call_name(type));
     rj_member_t members[MAX_MEMBERS];
     int n = 0;

@@ -2,7 +2,7 @@
  * the stored batch format.  Needs no hiredis, so builds without it can still say clearly
  * what was asked for. */
 #include "redisq.h"
-#include <cjson/cJSON.h>
+#include "json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +79,7 @@ rudder_err_t redisq_opts_from_url(const char *url, redisq_opts_t *o, char *errst
 
 static rudder_err_t get_int(const cJSON *v, const char *path, long min, long max, long *out, char *errstr,
                             size_t size) {
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble || v->valuedouble < min ||
+    if (!rj_is_number(v) || v->valuedouble != (double)(long)v->valuedouble || v->valuedouble < min ||
         v->valuedouble > max) {
         if (errstr && size) snprintf(errstr, size, "%s: must be an integer from %ld to %ld", path, min, max);
         return RUDDER_ERR_CONFIG;
@@ -90,7 +90,7 @@ static rudder_err_t get_int(const cJSON *v, const char *path, long min, long max
 
 static rudder_err_t get_str(const cJSON *v, const char *path, char *dst, size_t cap, int allow_empty,
                             char *errstr, size_t size) {
-    if (!cJSON_IsString(v) || (!allow_empty && !*v->valuestring) || strlen(v->valuestring) >= cap) {
+    if (!rj_is_string(v) || (!allow_empty && !*v->valuestring) || strlen(v->valuestring) >= cap) {
         if (errstr && size)
             snprintf(errstr, size, "%s: must be a %sstring of at most %zu bytes", path, allow_empty ? "" : "non-empty ",
                      cap - 1);
@@ -124,7 +124,7 @@ static rudder_err_t set_member(const cJSON *it, const char *group, redisq_opts_t
     } else if (in_redis && !strcmp(k, "db")) {
         if ((e = get_int(it, path, 0, 100000, &v, errstr, size)) == RUDDER_OK) o->db = (int)v;
     } else if (in_redis && !strcmp(k, "password")) {
-        if (!cJSON_IsString(it) || strlen(it->valuestring) >= sizeof o->password)
+        if (!rj_is_string(it) || strlen(it->valuestring) >= sizeof o->password)
             return bad(errstr, size, "%s: must be a string of at most 255 bytes", path);
         snprintf(o->password, sizeof o->password, "%s", it->valuestring);
     } else if (in_redis && (!strcmp(k, "username") || !strcmp(k, "user")))
@@ -132,10 +132,10 @@ static rudder_err_t set_member(const cJSON *it, const char *group, redisq_opts_t
     else if (in_job && !strcmp(k, "maxAttempts")) {
         if ((e = get_int(it, path, 1, 1000, &v, errstr, size)) == RUDDER_OK) o->max_attempts = (int)v;
     } else if (top && !strcmp(k, "type")) {
-        if (!cJSON_IsString(it) || strcmp(it->valuestring, "redis") != 0)
+        if (!rj_is_string(it) || strcmp(it->valuestring, "redis") != 0)
             return bad(errstr, size, "%s: must be \"redis\" here", path);
     } else if (top && !strcmp(k, "url")) {
-        if (!cJSON_IsString(it)) return bad(errstr, size, "%s: must be a redis:// URL string", path);
+        if (!rj_is_string(it)) return bad(errstr, size, "%s: must be a redis:// URL string", path);
         e = redisq_opts_from_url(it->valuestring, o, errstr, size);
     } else if (top && !strcmp(k, "queueName")) e = get_str(it, path, o->queue_name, sizeof o->queue_name, 0, errstr, size);
     else if (top && !strcmp(k, "prefix")) {
@@ -145,12 +145,12 @@ static rudder_err_t set_member(const cJSON *it, const char *group, redisq_opts_t
         if (raw[0] == '{' && strchr(raw, '}')) snprintf(o->prefix, sizeof o->prefix, "%s", raw);
         else snprintf(o->prefix, sizeof o->prefix, "{%s}", raw);
     } else if (top && !strcmp(k, "isMultiProcessor")) {
-        if (!cJSON_IsBool(it)) return bad(errstr, size, "%s: must be true or false", path);
-        o->multi_processor = cJSON_IsTrue(it);
+        if (!rj_is_bool(it)) return bad(errstr, size, "%s: must be true or false", path);
+        o->multi_processor = rj_is_true(it);
     } else if (top && !strcmp(k, "heartbeatTtl")) {
         if ((e = get_int(it, path, 1000, 3600000, &v, errstr, size)) == RUDDER_OK) o->heartbeat_ttl_ms = v;
     } else if (top && (!strcmp(k, "redisOpts") || !strcmp(k, "jobOpts"))) {
-        if (!cJSON_IsObject(it)) return bad(errstr, size, "%s: must be an object", path);
+        if (!rj_is_object(it)) return bad(errstr, size, "%s: must be an object", path);
         for (const cJSON *m = it->child; m && e == RUDDER_OK; m = m->next) e = set_member(m, k, o, errstr, size);
     } else {
         return bad(errstr, size,
@@ -166,7 +166,7 @@ rudder_err_t redisq_opts_from_json(const char *json, size_t len, redisq_opts_t *
     while (len && (*json == ' ' || *json == '\t' || *json == '\n')) json++, len--;
     if (len && *json == '"') { /* a JSON string: the URL form */
         cJSON *s = cJSON_ParseWithLength(json, len);
-        rudder_err_t e = !cJSON_IsString(s) ? bad(errstr, size, "persistence: %s", "not a valid JSON string")
+        rudder_err_t e = !rj_is_string(s) ? bad(errstr, size, "persistence: %s", "not a valid JSON string")
                          : s->valuestring[0] == '{' ? redisq_opts_from_json(s->valuestring, strlen(s->valuestring), o, errstr, size)
                                                     : redisq_opts_from_url(s->valuestring, o, errstr, size);
         cJSON_Delete(s);
@@ -180,7 +180,7 @@ rudder_err_t redisq_opts_from_json(const char *json, size_t len, redisq_opts_t *
         return e;
     }
     cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!cJSON_IsObject(root)) {
+    if (!rj_is_object(root)) {
         cJSON_Delete(root);
         return bad(errstr, size, "persistence: %s", "the redis backend takes an object {\"type\":\"redis\", ...} or a redis:// URL");
     }
@@ -201,7 +201,7 @@ int redisq_selected(const char *s) {
     if (*s != '{') return 0;
     cJSON *root = cJSON_Parse(s);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "type");
-    int yes = cJSON_IsString(t) && !strcmp(t->valuestring, "redis");
+    int yes = rj_is_string(t) && !strcmp(t->valuestring, "redis");
     cJSON_Delete(root);
     return yes;
 }

@@ -262,7 +262,7 @@ char *rudder_spool_replay(const char *dir, const rudder_conf_t *conf, rudder_err
         dl_line_t *l = &lines[n++];
         memset(l, 0, sizeof *l);
         l->obj = rj_parse(line, (size_t)(end - line), 0, &perr, NULL, 0);
-        if (!l->obj || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(l->obj, "event"))) {
+        if (!l->obj || !rj_is_object(cJSON_GetObjectItemCaseSensitive(l->obj, "event"))) {
             cJSON_Delete(l->obj);
             l->obj = NULL;
             l->raw = strdup(line);

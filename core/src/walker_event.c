@@ -41,7 +41,7 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
         return RUDDER_ERR_EVENT;
     }
     const cJSON *name = mv_own(ev, "name", 4);
-    if (!cJSON_IsString(name)) {
+    if (!rj_is_string(name)) {
         snprintf(errstr, errstr_size, "event.name: expected a string \"entity action\", got %s", mv_type_name(name));
         return RUDDER_ERR_EVENT;
     }
@@ -149,9 +149,9 @@ static int64_t parse_iso(const char *s) {
 int64_t walker_event_time_ms(const cJSON *event) {
     const cJSON *ts = mv_own(event, "timestamp", 9);
     if (mv_truthy(ts)) {
-        if (cJSON_IsNumber(ts) && isfinite(ts->valuedouble) && fabs(ts->valuedouble) < 9.2e18)
+        if (rj_is_number(ts) && isfinite(ts->valuedouble) && fabs(ts->valuedouble) < 9.2e18)
             return (int64_t)trunc(ts->valuedouble); /* beyond int64 the conversion is undefined */
-        if (cJSON_IsString(ts)) {
+        if (rj_is_string(ts)) {
             int64_t v = parse_iso(ts->valuestring);
             if (v >= 0) return v;
         }
