@@ -254,11 +254,8 @@ static cJSON *parse_number(parser_t *p) {
     if (simple && !in_frac && !(neg && mant == 0)) {
         node = rj_number(neg ? -(double)mant : (double)mant);
     } else {
-        node = rj_number_literal(p->s + start, p->i - start);
-        if (node && simple) { /* the literal's value without strtod */
-            double v = (double)mant / POW10[frac];
-            rj_number_set(node, neg ? -v : v);
-        }
+        double v = simple ? (double)mant / POW10[frac] : 0; /* short literals need no strtod */
+        node = rj_number_text(p->s + start, p->i - start, simple, neg ? -v : v);
     }
     if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
     return node;

@@ -67,16 +67,18 @@ cJSON *rj_string_n(const char *s, size_t len) {
 
 cJSON *rj_string(const char *s) { return rj_string_n(s, strlen(s)); }
 
-cJSON *rj_number_literal(const char *text, size_t n) {
+cJSON *rj_number_text(const char *text, size_t n, int known, double value) {
     cJSON *v = rj_number(0);
     if (!v) return NULL;
     if (!(v->valuestring = copy_like(v, text, n))) {
         rj_delete(v);
         return NULL;
     }
-    rj_number_set(v, strtod(v->valuestring, NULL));
+    rj_number_set(v, known ? value : strtod(v->valuestring, NULL));
     return v;
 }
+
+cJSON *rj_number_literal(const char *text, size_t n) { return rj_number_text(text, n, 0, 0); }
 
 void rj_number_set(cJSON *v, double d) {
     v->valuedouble = d;
