@@ -159,6 +159,7 @@ int main(int argc, char **argv) {
     while (redisq_take(q, 0, &b, err, sizeof err) == 1) {
         taken += (long)b.n;
         redisq_ack(q, &b);
+        redisq_batch_free(&b);
     }
     report("take+ack", t0, taken);
 
@@ -176,6 +177,7 @@ int main(int argc, char **argv) {
         if (got) {
             taken += (long)b.n;
             redisq_ack(q, &b);
+            redisq_batch_free(&b);
         }
     }
     pthread_join(th, NULL);

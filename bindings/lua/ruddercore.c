@@ -658,7 +658,7 @@ static int rc_push_json(lua_State *L, const char *text, size_t len, char *err, s
     if (v == NULL)
         return 0;
     dec_value(L, v);
-    cJSON_Delete(v);
+    rj_delete(v);
     return 1;
 }
 
@@ -674,7 +674,7 @@ static int rc_push_owned_json(lua_State *L, char *text)
     if (v == NULL)
         return rc_fail(L, err, code);
     dec_value(L, v);
-    cJSON_Delete(v);
+    rj_delete(v);
     return 1;
 }
 
@@ -1441,7 +1441,7 @@ static int rc_decode_fn(lua_State *L)
     if (v == NULL)
         return rc_fail(L, err, code);
     dec_value(L, v);
-    cJSON_Delete(v);
+    rj_delete(v);
     return 1;
 }
 

@@ -73,6 +73,6 @@ PyObject *rc_decode_text(const char *text, size_t len) {
         return PyErr_Format(PyExc_ValueError, "the core returned invalid JSON: %s", errstr);
     }
     PyObject *r = rc_decode_tree(tree);
-    cJSON_Delete(tree);
+    rj_delete(tree);
     return r;
 }

@@ -20,10 +20,12 @@ static void free_blocks(block_t *b) {
     }
 }
 
-static void free_arena(void *p) {
+static void free_arena(void *p) { /* the thread is ending */
     rj_arena_t *a = p;
     free_blocks(a->head);
     free(a);
+    if (mine == a) mine = NULL; /* a later destructor on this thread may still push */
+    rj_arena_now = NULL;
 }
 
 static void make_key(void) { pthread_key_create(&thread_exit_key, free_arena); }
@@ -39,15 +41,20 @@ static rj_arena_t *thread_arena(void) {
 static void reset(rj_arena_t *a) {
     if (!a->head) return;
 #ifdef NDEBUG
-    /* keep one block (the usual push fits in it), drop the overflow */
-    block_t *keep = a->head;
-    while (keep->next) keep = keep->next;
-    for (block_t *b = a->head; b != keep;) {
+    /* keep one standard block (the usual push fits in it); one-off big blocks and the
+     * overflow go, so a single large push does not stay with the thread */
+    block_t *keep = NULL;
+    for (block_t *b = a->head; b;) {
         block_t *next = b->next;
-        free(b);
+        if (!keep && b->size == BLOCK_BYTES) keep = b;
+        else free(b);
         b = next;
     }
-    keep->used = 0;
+    if (keep) {
+        RJ_UNPOISON(keep->data, keep->size);
+        keep->used = 0;
+        keep->next = NULL;
+    }
     a->head = keep;
 #else
     /* debug and sanitizer builds give every block back, so a node used after its push

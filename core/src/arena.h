@@ -12,6 +12,24 @@
 #define RUDDER_ARENA_H
 #include <stddef.h>
 
+/* Under AddressSanitizer a freed arena node is poisoned, so using it after rj_delete is
+ * reported even though its memory lives on until the arena is reset. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RJ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RJ_ASAN 1
+#endif
+#endif
+#ifdef RJ_ASAN
+#include <sanitizer/asan_interface.h>
+#define RJ_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define RJ_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define RJ_POISON(p, n) ((void)(p), (void)(n))
+#define RJ_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct rj_arena_block {
     struct rj_arena_block *next;
     size_t size, used;

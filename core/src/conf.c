@@ -152,7 +152,7 @@ static rudder_err_t check_value(const rudder_property_t *p, const char *value, c
             if (errstr && size) snprintf(errstr, size, "setting '%s' must be %s: %s", p->name, type_word(p->type), msg);
             return RUDDER_ERR_CONFIG;
         }
-        cJSON_Delete(v);
+        rj_delete(v);
         *norm = strdup(value);
         break;
     }
@@ -204,7 +204,7 @@ rudder_err_t rudder_conf_set_json(rudder_conf_t *c, const char *json, size_t len
         return RUDDER_ERR_CONFIG;
     }
     if (!rj_is_object(obj)) {
-        cJSON_Delete(obj);
+        rj_delete(obj);
         if (errstr && size) snprintf(errstr, size, "settings must be a JSON object");
         return RUDDER_ERR_CONFIG;
     }
@@ -231,12 +231,29 @@ rudder_err_t rudder_conf_set_json(rudder_conf_t *c, const char *json, size_t len
         e = set_index(c, i, text, errstr, size);
         free(text);
     }
-    cJSON_Delete(obj);
+    rj_delete(obj);
     return e;
 }
 
+/* Every "password" member in the tree becomes "***"; 1 when there was one. */
+static int mask_members(cJSON *o) {
+    int found = 0;
+    for (cJSON *m = o ? o->child : NULL; m; m = m->next) {
+        if (m->string && strcmp(m->string, "password") == 0 && !(rj_is_string(m) && strcmp(m->valuestring, "***") == 0)) {
+            cJSON *masked = rj_string("***");
+            if (!masked || rj_set_key(masked, "password") != 0) { rj_delete(masked); continue; }
+            rj_replace(o, m, masked);
+            m = masked;
+            found = 1;
+        } else if (rj_is_object(m) || rj_is_array(m)) {
+            found |= mask_members(m);
+        }
+    }
+    return found;
+}
+
 /* A copy of a persistence value with its password replaced by "***": the password of a
- * redis://user:PASSWORD@host URL, and a "password" member of a JSON object. */
+ * redis://user:PASSWORD@host URL, and "password" members of a JSON object (redisOpts too). */
 static char *mask_password(const char *v) {
     const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
     const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
@@ -248,13 +265,8 @@ static char *mask_password(const char *v) {
         return rbuf_detach(&b);
     }
     cJSON *o = *v == '{' ? rj_parse(v, strlen(v), 0, NULL, NULL, 0) : NULL;
-    cJSON *pw = cJSON_GetObjectItemCaseSensitive(o, "password");
-    char *out = NULL;
-    if (pw) {
-        cJSON_ReplaceItemViaPointer(o, pw, cJSON_CreateString("***"));
-        out = rj_print(o);
-    }
-    cJSON_Delete(o);
+    char *out = mask_members(o) ? rj_print(o) : NULL;
+    rj_delete(o);
     return out ? out : strdup(v);
 }
 

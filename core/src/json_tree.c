@@ -93,6 +93,8 @@ void rj_delete(cJSON *v) {
             if (!(v->type & cJSON_IsReference) && v->valuestring) free(v->valuestring);
             if (!(v->type & cJSON_StringIsConst) && v->string) free(v->string);
             free(v);
+        } else {
+            RJ_POISON(v, sizeof *v); /* its memory stays until the reset; any use is a bug */
         }
         v = next;
     }

@@ -236,6 +236,15 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
         size_t l = message_id->val_len - 2 < 36 ? message_id->val_len - 2 : 36;
         memcpy(id, message_id->val + 1, l);
         id[l] = '\0';
+        if (memchr(message_id->val, '\\', message_id->val_len)) { /* the id as a string, not as JSON text */
+            cJSON *v = rj_parse(message_id->val, message_id->val_len, 1, NULL, NULL, 0);
+            if (rj_is_string(v)) {
+                l = strnlen(v->valuestring, 36);
+                memcpy(id, v->valuestring, l);
+                id[l] = '\0';
+            }
+            rj_delete(v);
+        }
     } else {
         uuid_v4(id);
         rbuf_putc(out, '"');

@@ -169,7 +169,7 @@ rudder_err_t redisq_opts_from_json(const char *json, size_t len, redisq_opts_t *
         rudder_err_t e = !rj_is_string(s) ? bad(errstr, size, "persistence: %s", "not a valid JSON string")
                          : s->valuestring[0] == '{' ? redisq_opts_from_json(s->valuestring, strlen(s->valuestring), o, errstr, size)
                                                     : redisq_opts_from_url(s->valuestring, o, errstr, size);
-        cJSON_Delete(s);
+        rj_delete(s);
         return e;
     }
     if (len >= 8 && !strncmp(json, "redis://", 8)) {
@@ -181,7 +181,7 @@ rudder_err_t redisq_opts_from_json(const char *json, size_t len, redisq_opts_t *
     }
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!rj_is_object(root)) {
-        cJSON_Delete(root);
+        rj_delete(root);
         return bad(errstr, size, "persistence: %s", "the redis backend takes an object {\"type\":\"redis\", ...} or a redis:// URL");
     }
     rudder_err_t e = RUDDER_OK;
@@ -190,7 +190,7 @@ rudder_err_t redisq_opts_from_json(const char *json, size_t len, redisq_opts_t *
     if (url) e = set_member(url, "", o, errstr, size);
     for (const cJSON *it = root->child; it && e == RUDDER_OK; it = it->next)
         if (strcmp(it->string, "url") != 0) e = set_member(it, "", o, errstr, size);
-    cJSON_Delete(root);
+    rj_delete(root);
     return e;
 }
 
@@ -202,7 +202,7 @@ int redisq_selected(const char *s) {
     cJSON *root = cJSON_Parse(s);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "type");
     int yes = rj_is_string(t) && !strcmp(t->valuestring, "redis");
-    cJSON_Delete(root);
+    rj_delete(root);
     return yes;
 }
 

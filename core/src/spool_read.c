@@ -132,7 +132,7 @@ int spool_dead_letter(spool_t *s, const qevent_t *list, int status, const char *
         if (tree) rj_print_to(tree, &out); /* compact: one line even if the caller's JSON had newlines */
         else rbuf_json_string(&out, ev.data, ev.len);
         rbuf_puts(&out, "}\n");
-        cJSON_Delete(tree);
+        rj_delete(tree);
     }
     int rc = 0;
     for (size_t off = 0; off < out.len && !out.oom;) {

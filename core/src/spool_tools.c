@@ -133,7 +133,7 @@ char *rudder_spool_inspect(const char *dir, rudder_err_t *err, char *errstr, siz
             rbuf_json_string(&list, line, (size_t)(end - line));
             rbuf_putc(&list, '}');
         }
-        cJSON_Delete(v);
+        rj_delete(v);
     }
     free(dl);
     rbuf_printf(&out, ",\"deadLetters\":{\"count\":%zu,\"events\":[", count);
@@ -166,11 +166,11 @@ static void post_lines(transport_t *t, dl_line_t *lines, size_t from, size_t to,
     rbuf_puts(&body, "{\"batch\":[");
     for (size_t i = from; i < to; i++) {
         cJSON *ev = rj_dup(cJSON_GetObjectItemCaseSensitive(lines[i].obj, "event"));
-        cJSON_DeleteItemFromObjectCaseSensitive(ev, "sentAt");
+        rj_delete(cJSON_DetachItemFromObjectCaseSensitive(ev, "sentAt"));
         cJSON_AddStringToObject(ev, "sentAt", now);
         if (i > from) rbuf_putc(&body, ',');
         rj_print_to(ev, &body);
-        cJSON_Delete(ev);
+        rj_delete(ev);
     }
     rbuf_printf(&body, "],\"sentAt\":\"%s\"}", now);
     transport_post(t, body.data, body.len, 0, res);
@@ -183,9 +183,9 @@ static void mark_rejected(dl_line_t *l, const http_result_t *res) {
     if (res->status) snprintf(why, sizeof why, "HTTP %d: %.500s", res->status, res->body);
     else snprintf(why, sizeof why, "%s", res->error);
     why[strcspn(why, "\r\n")] = '\0';
-    cJSON_DeleteItemFromObjectCaseSensitive(l->obj, "status");
-    cJSON_DeleteItemFromObjectCaseSensitive(l->obj, "error");
-    cJSON_DeleteItemFromObjectCaseSensitive(l->obj, "replayedAt");
+    rj_delete(cJSON_DetachItemFromObjectCaseSensitive(l->obj, "status"));
+    rj_delete(cJSON_DetachItemFromObjectCaseSensitive(l->obj, "error"));
+    rj_delete(cJSON_DetachItemFromObjectCaseSensitive(l->obj, "replayedAt"));
     cJSON_AddNumberToObject(l->obj, "status", res->status);
     cJSON_AddStringToObject(l->obj, "error", why);
     cJSON_AddStringToObject(l->obj, "replayedAt", now);
@@ -263,7 +263,7 @@ char *rudder_spool_replay(const char *dir, const rudder_conf_t *conf, rudder_err
         memset(l, 0, sizeof *l);
         l->obj = rj_parse(line, (size_t)(end - line), 0, &perr, NULL, 0);
         if (!l->obj || !rj_is_object(cJSON_GetObjectItemCaseSensitive(l->obj, "event"))) {
-            cJSON_Delete(l->obj);
+            rj_delete(l->obj);
             l->obj = NULL;
             l->raw = strdup(line);
         }
@@ -307,7 +307,7 @@ char *rudder_spool_replay(const char *dir, const rudder_conf_t *conf, rudder_err
     if (!t && errstr && size) snprintf(errstr, size, "%s", terr);
     transport_free(t);
     int wrc = rewrite_dead_letters(dir, lines, n);
-    for (size_t i = 0; i < n; i++) { cJSON_Delete(lines[i].obj); free(lines[i].raw); }
+    for (size_t i = 0; i < n; i++) { rj_delete(lines[i].obj); free(lines[i].raw); }
     free(lines);
     close(lock_fd);
     if (wrc != 0) {

@@ -79,16 +79,10 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
     if (!have[F_CONSENT]) rj_add(ev, "consent", c_consent ? mv_dup(c_consent) : rj_object());
     if (!have[F_ID]) rj_add(ev, "id", span_id());
     if (!have[F_TRIGGER]) rj_add(ev, "trigger", rj_string(""));
-    if (!have[F_ENTITY]) {
-        char buf[256];
-        snprintf(buf, sizeof buf, "%.*s", (int)(sp - s), s);
-        rj_add(ev, "entity", rj_string(buf));
-    }
+    if (!have[F_ENTITY]) rj_add(ev, "entity", rj_string_n(s, (size_t)(sp - s))); /* whole words, as walkerOS */
     if (!have[F_ACTION]) {
         const char *a = sp + 1, *e = strchr(a, ' ');
-        char buf[256];
-        snprintf(buf, sizeof buf, "%.*s", e ? (int)(e - a) : (int)strlen(a), a);
-        rj_add(ev, "action", rj_string(buf));
+        rj_add(ev, "action", rj_string_n(a, e ? (size_t)(e - a) : strlen(a)));
     }
     if (!have[F_TIMING]) rj_add(ev, "timing", rj_number(0));
     if (!have[F_SOURCE]) {

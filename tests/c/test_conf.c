@@ -53,6 +53,13 @@ static void test_json_settings(void) {
     char *wk = rudder_conf_get(c, "writeKey");
     CHECK_EQ_STR(wk, "***");
     free(wk);
+    const char *pj = "{\"persistence\":\"{\\\"type\\\":\\\"redis\\\",\\\"password\\\":\\\"top-pw\\\","
+                     "\\\"redisOpts\\\":{\\\"password\\\":\\\"nested-pw\\\"}}\"}";
+    CHECK_EQ_INT(rudder_conf_set_json(c, pj, strlen(pj), err, sizeof err), RUDDER_OK);
+    char *pv = rudder_conf_get(c, "persistence");
+    CHECK(pv && !strstr(pv, "top-pw") && !strstr(pv, "nested-pw"), "passwords shown: %s", pv ? pv : "(null)");
+    CHECK(pv && strstr(pv, "\"redisOpts\":{\"password\":\"***\"}"), "%s", pv ? pv : "(null)");
+    free(pv);
     const char *bad = "{\"flushAt\":\"many\"}";
     CHECK_EQ_INT(rudder_conf_set_json(c, bad, strlen(bad), err, sizeof err), RUDDER_ERR_CONFIG);
     CHECK(strstr(err, "flushAt"), "%s", err);

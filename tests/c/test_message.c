@@ -201,6 +201,7 @@ static void test_tree_and_text_envelopes_agree(void) {
         {RUDDER_PAGE, "{\"userId\":\"u\",\"name\":\"Home\",\"category\":\"c\",\"properties\":{\"path\":\"/\"},\"timestamp\":\"2024-01-02T03:04:05.678Z\"}"},
         {RUDDER_ALIAS, "{\"userId\":\"u\",\"previousId\":\"p\",\"integrations\":{\"All\":false},\"originalTimestamp\":\"2020-01-01T00:00:00.000Z\"}"},
         {RUDDER_TRACK, "{\"userId\":\"\",\"event\":\"E\"}"},
+        {RUDDER_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"messageId\":\"a\\\"b\\u0041-track\"}"},
         {RUDDER_TRACK, "{\"userId\":\"u\",\"event\":\"E\",\"properties\":[1]}"},
     };
     message_opts_t o = {32768, "test", 1700000000000LL};
