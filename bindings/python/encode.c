@@ -42,21 +42,6 @@ typedef struct enc {
     frame_t path[RC_MAX_DEPTH + 1];
 } enc_t;
 
-/* ---- output helpers ---------------------------------------------------------------- */
-
-static inline void put(rbuf_t *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap && rbuf_reserve(b, n + 1) < 0) return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static inline void putc1(rbuf_t *b, char c) {
-    if (b->len + 2 > b->cap && rbuf_reserve(b, 2) < 0) return;
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-}
-
 
 /* ---- errors naming the path -------------------------------------------------------- */
 
@@ -117,7 +102,7 @@ static int put_int(enc_t *e, PyObject *o) {
             u /= 10;
         } while (u);
         if (v < 0) *--p = '-';
-        put(e->out, p, (size_t)(tmp + sizeof tmp - p));
+        rbuf_append(e->out, p, (size_t)(tmp + sizeof tmp - p));
         return 0;
     }
     /* beyond 64 bits: the exact decimal text (int.__repr__, not a subclass's __str__) */
@@ -125,7 +110,7 @@ static int put_int(enc_t *e, PyObject *o) {
     if (!s) return -1;
     Py_ssize_t n;
     const char *t = PyUnicode_AsUTF8AndSize(s, &n);
-    if (t) put(e->out, t, (size_t)n);
+    if (t) rbuf_append(e->out, t, (size_t)n);
     Py_DECREF(s);
     return t ? 0 : -1;
 }
@@ -136,7 +121,7 @@ static int put_float(enc_t *e, PyObject *o) {
     /* repr: the shortest text that round-trips ("0.1", "1e+16", "3.0") */
     char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (!s) return -1;
-    put(e->out, s, strlen(s));
+    rbuf_append(e->out, s, strlen(s));
     PyMem_Free(s);
     return 0;
 }
@@ -166,7 +151,7 @@ static int put_datetime(enc_t *e, PyObject *o) {
     }
     Py_DECREF(off);
     tmp[n++] = '"';
-    put(e->out, tmp, (size_t)n);
+    rbuf_append(e->out, tmp, (size_t)n);
     return 0;
 }
 
@@ -174,7 +159,7 @@ static int put_date(enc_t *e, PyObject *o) {
     char tmp[24];
     int n = snprintf(tmp, sizeof tmp, "\"%04d-%02d-%02d\"", PyDateTime_GET_YEAR(o),
                      PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o));
-    put(e->out, tmp, (size_t)n);
+    rbuf_append(e->out, tmp, (size_t)n);
     return 0;
 }
 
@@ -189,7 +174,7 @@ static int put_decimal(enc_t *e, PyObject *o) {
     if (!s) return -1;
     Py_ssize_t n;
     const char *t = PyUnicode_AsUTF8AndSize(s, &n);
-    if (t) put(e->out, t, (size_t)n);
+    if (t) rbuf_append(e->out, t, (size_t)n);
     Py_DECREF(s);
     return t ? 0 : -1;
 }
@@ -220,12 +205,12 @@ static int enter(enc_t *e, PyObject *container) {
 static int put_dict(enc_t *e, PyObject *d) {
     if (enter(e, d) < 0) return -1;
     frame_t *f = &e->path[e->depth - 1];
-    putc1(e->out, '{');
+    rbuf_putc(e->out, '{');
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     int first = 1, rc = 0;
     while (PyDict_Next(d, &pos, &k, &v)) {
-        if (!first) putc1(e->out, ',');
+        if (!first) rbuf_putc(e->out, ',');
         first = 0;
         Py_INCREF(k);
         Py_INCREF(v);   /* a value's utcoffset()/__str__ could mutate the dict */
@@ -243,7 +228,7 @@ static int put_dict(enc_t *e, PyObject *d) {
             e->depth++;
         }
         if (rc == 0) {
-            putc1(e->out, ':');
+            rbuf_putc(e->out, ':');
             rc = put_value(e, v);
         }
         f->key = NULL;
@@ -251,7 +236,7 @@ static int put_dict(enc_t *e, PyObject *d) {
         Py_DECREF(v);
         if (rc < 0) break;
     }
-    putc1(e->out, '}');
+    rbuf_putc(e->out, '}');
     e->depth--;
     return rc;
 }
@@ -259,10 +244,10 @@ static int put_dict(enc_t *e, PyObject *d) {
 static int put_seq(enc_t *e, PyObject *s) {
     if (enter(e, s) < 0) return -1;
     frame_t *f = &e->path[e->depth - 1];
-    putc1(e->out, '[');
+    rbuf_putc(e->out, '[');
     int rc = 0;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(s); i++) {
-        if (i) putc1(e->out, ',');
+        if (i) rbuf_putc(e->out, ',');
         f->index = i;
         PyObject *v = PySequence_Fast_GET_ITEM(s, i);
         Py_INCREF(v);
@@ -270,16 +255,16 @@ static int put_seq(enc_t *e, PyObject *s) {
         Py_DECREF(v);
         if (rc < 0) break;
     }
-    putc1(e->out, ']');
+    rbuf_putc(e->out, ']');
     e->depth--;
     return rc;
 }
 
 static int put_value(enc_t *e, PyObject *o) {
     if (PyUnicode_CheckExact(o)) return put_str(e, o);
-    if (o == Py_None) { put(e->out, "null", 4); return 0; }
-    if (o == Py_True) { put(e->out, "true", 4); return 0; }
-    if (o == Py_False) { put(e->out, "false", 5); return 0; }
+    if (o == Py_None) { rbuf_append(e->out, "null", 4); return 0; }
+    if (o == Py_True) { rbuf_append(e->out, "true", 4); return 0; }
+    if (o == Py_False) { rbuf_append(e->out, "false", 5); return 0; }
     if (PyLong_Check(o)) return put_int(e, o);
     if (PyFloat_Check(o)) return put_float(e, o);
     if (PyDict_Check(o)) return put_dict(e, o);
