@@ -3,6 +3,7 @@
  * what was asked for. */
 #include "redisq.h"
 #include "json.h"
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,13 +207,42 @@ int redisq_selected(const char *s) {
     return yes;
 }
 
-/* ---- stored batch: "RQ1 <n>\n" then "<msgid> <len>\n<text>\n" per event ---- */
+/* ---- stored batch: "RQ1 <n>\n" then "<msgid> <len>\n<text>\n" per event ----
+ * A caller's messageId may hold a space, a newline or '%': in the header those are written
+ * %XX, so the first space always ends the id. */
+
+#define STORED_ID_MAX (36 * 3)
+
+static void put_stored_id(rbuf_t *out, const char *id) {
+    for (const char *c = id; *c; c++) {
+        if (*c == ' ' || *c == '\n' || *c == '\r' || *c == '%') rbuf_printf(out, "%%%02X", (unsigned char)*c);
+        else rbuf_putc(out, *c);
+    }
+}
+
+/* The header's id, %XX decoded, into out (>= 37 bytes); -1 when it is not one. */
+static int get_stored_id(const char *p, size_t n, char *out) {
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '%' && i + 2 < n && isxdigit((unsigned char)p[i + 1]) && isxdigit((unsigned char)p[i + 2])) {
+            char hex[3] = {p[i + 1], p[i + 2], 0};
+            c = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (j == 36) return -1;
+        out[j++] = c;
+    }
+    out[j] = '\0';
+    return 0;
+}
 
 void redisq_encode(rbuf_t *out, const qevent_t *list) {
     rbuf_reset(out);
     rbuf_printf(out, "RQ1 %zu\n", qevent_list_count(list));
     for (const qevent_t *e = list; e; e = e->next) {
-        rbuf_printf(out, "%s %zu\n", e->msgid, e->len);
+        put_stored_id(out, e->msgid);
+        rbuf_printf(out, " %zu\n", e->len);
         rbuf_append(out, e->text, e->len);
         rbuf_putc(out, '\n');
     }
@@ -229,10 +259,8 @@ qevent_t *redisq_decode(const char *data, size_t len, size_t *n_out) {
     qevent_t *head = NULL, *tail = NULL;
     for (unsigned long long i = 0; i < n; i++) {
         const char *sp = memchr(p, ' ', (size_t)(end - p));
-        if (!sp || sp - p > 36) goto damaged;
         char msgid[37];
-        memcpy(msgid, p, (size_t)(sp - p));
-        msgid[sp - p] = '\0';
+        if (!sp || sp - p > STORED_ID_MAX || get_stored_id(p, (size_t)(sp - p), msgid) != 0) goto damaged;
         char *lend;
         unsigned long long tl = strtoull(sp + 1, &lend, 10);
         if (lend >= end || *lend != '\n' || tl > (unsigned long long)(end - lend - 2)) goto damaged;

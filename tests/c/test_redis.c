@@ -263,6 +263,24 @@ static void test_a_stored_batch_round_trips_and_damage_is_refused(void) {
     qevent_free_list(back);
     qevent_free_list(l);
     rbuf_free(&b);
+    /* a caller's messageId with a space, a newline and '%' comes back as it went in */
+    const char *odd_ids[] = {"a b", "line\nbreak", "100%", "%41 %", "012345678901234567890123456789 2345"};
+    qevent_t *h = NULL;
+    for (int i = 4; i >= 0; i--) {
+        qevent_t *e = qevent_new("{\"x\":1", 6, odd_ids[i]);
+        e->next = h;
+        h = e;
+    }
+    rbuf_t ob = RBUF_INIT;
+    redisq_encode(&ob, h);
+    size_t on = 0;
+    qevent_t *oback = redisq_decode(ob.data, ob.len, &on);
+    CHECK_EQ_INT(on, 5);
+    int i = 0;
+    for (const qevent_t *e = oback; e; e = e->next, i++) CHECK_EQ_STR(e->msgid, odd_ids[i]);
+    qevent_free_list(oback);
+    qevent_free_list(h);
+    rbuf_free(&ob);
 }
 
 /* ---- the flow ---------------------------------------------------------------------------- */
