@@ -67,6 +67,13 @@ static int is_empty_string(const rj_member_t *m) {
     return m->kind == 's' && m->val_len == 2;
 }
 
+/* The call's id as reports and queues keep it: the first 36 bytes of s[0..n). */
+static void set_id(char id[37], const char *s, size_t n) {
+    if (n > 36) n = 36;
+    memcpy(id, s, n);
+    id[n] = '\0';
+}
+
 /* The member's value as JSON: its text, or its node printed. */
 static void put_value(rbuf_t *out, const rj_member_t *m) {
     if (m->node) rj_print_to(m->node, out);
@@ -228,21 +235,13 @@ static rudder_err_t build(rudder_call_type_t type, const rj_member_t *members, i
     char id[37];
     if (message_id && message_id->node) {
         put_value(out, message_id);
-        size_t l = strnlen(message_id->node->valuestring, 36);
-        memcpy(id, message_id->node->valuestring, l);
-        id[l] = '\0';
+        set_id(id, message_id->node->valuestring, strlen(message_id->node->valuestring));
     } else if (message_id) {
         rbuf_append(out, message_id->val, message_id->val_len);
-        size_t l = message_id->val_len - 2 < 36 ? message_id->val_len - 2 : 36;
-        memcpy(id, message_id->val + 1, l);
-        id[l] = '\0';
+        set_id(id, message_id->val + 1, message_id->val_len - 2);
         if (memchr(message_id->val, '\\', message_id->val_len)) { /* the id as a string, not as JSON text */
             cJSON *v = rj_parse(message_id->val, message_id->val_len, 1, NULL, NULL, 0);
-            if (rj_is_string(v)) {
-                l = strnlen(v->valuestring, 36);
-                memcpy(id, v->valuestring, l);
-                id[l] = '\0';
-            }
+            if (rj_is_string(v)) set_id(id, v->valuestring, strlen(v->valuestring));
             rj_delete(v);
         }
     } else {
