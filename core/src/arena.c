@@ -88,6 +88,12 @@ void rj_scope_close(rj_scope_t s) {
 
 rj_arena_t *rj_arena_thread(void) { return mine; }
 
+size_t rj_arena_thread_bytes(void) {
+    size_t n = 0;
+    for (block_t *b = mine ? mine->head : NULL; b; b = b->next) n += b->size;
+    return n;
+}
+
 /* n is already aligned; the current block is full. */
 void *rj_arena_alloc_slow(rj_arena_t *a, size_t n) {
     block_t *b = a->head;

@@ -61,6 +61,9 @@ void rj_scope_close(rj_scope_t scope);
 static inline rj_arena_t *rj_arena_current(void) { return rj_arena_now; }
 /* The arena this thread's arena nodes live in (also inside a heap scope), or NULL. */
 rj_arena_t *rj_arena_thread(void);
+/* Bytes of blocks the calling thread's arena holds (what stays with the thread between
+ * pushes: at most one standard block in release builds, none in debug builds). */
+size_t rj_arena_thread_bytes(void);
 void *rj_arena_alloc_slow(rj_arena_t *a, size_t n);
 /* n bytes, aligned for any node, from a; NULL when out of memory. */
 static inline void *rj_arena_alloc(rj_arena_t *a, size_t n) {

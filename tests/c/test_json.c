@@ -4,6 +4,7 @@
 #include "json.h"
 #include "textscan.h"
 #include <stdlib.h>
+#include <string.h>
 
 static char *roundtrip(const char *in) {
     rudder_err_t e;
@@ -125,6 +126,27 @@ static void test_arena_trees(void) {
     rj_delete(heap);
 }
 
+/* A large push does not leave its memory with the thread: after the scope closes the
+ * arena keeps at most one standard block. */
+static void test_arena_gives_back_big_blocks(void) {
+    size_t len = 1 << 20;
+    char *text = malloc(len + 3);
+    text[0] = '"';
+    memset(text + 1, 'x', len);
+    text[len + 1] = '"';
+    text[len + 2] = '\0';
+    for (int round = 0; round < 3; round++) {
+        rj_scope_t scope = rj_scope_open();
+        cJSON *v = rj_parse(text, len + 2, 0, NULL, NULL, 0);
+        CHECK(v && strlen(v->valuestring) == len, "a 1 MB string parsed in the arena");
+        CHECK(rj_arena_thread_bytes() >= len, "the arena holds it while the scope is open");
+        rj_delete(v);
+        rj_scope_close(scope);
+        CHECK(rj_arena_thread_bytes() <= 32 * 1024, "round %d: %zu bytes kept after the scope", round, rj_arena_thread_bytes());
+    }
+    free(text);
+}
+
 int main(void) {
     RUN(test_numbers_keep_their_text);
     RUN(test_created_numbers_print_like_js);
@@ -133,5 +155,6 @@ int main(void) {
     RUN(test_key_order_is_kept);
     RUN(test_word_scan_matches_byte_scan);
     RUN(test_arena_trees);
+    RUN(test_arena_gives_back_big_blocks);
     return check_summary();
 }
