@@ -32,9 +32,9 @@ int dest_calls_add(dest_calls_t *c, rudder_call_type_t type, cJSON *params) {
 static char *resolve_id(map_ctx_t *mc, const cJSON *event, const cJSON *setting) {
     if (!mv_truthy(setting)) return NULL;
     if (rj_is_string(setting)) { /* the usual "user.id": a lookup, nothing built */
-        int plain;
-        const cJSON *v = map_peek_path(event, setting->valuestring, strlen(setting->valuestring), &plain);
-        if (plain) return rj_is_string(v) && !mv_is_undef(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
+        const char *rest;
+        const cJSON *v = map_peek_path(event, setting->valuestring, strlen(setting->valuestring), &rest);
+        if (!rest) return rj_is_string(v) && !mv_is_undef(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
     }
     cJSON *v = map_value(mc, event, setting, mv_own(event, "consent", 7));
     char *out = NULL;

@@ -76,9 +76,8 @@ cJSON *rj_bool(int b);
 cJSON *rj_number(double d);
 cJSON *rj_string(const char *s);
 cJSON *rj_string_n(const char *s, size_t len);
-/* A number node that prints as the given literal text (e.g. "18446744073709551616"). */
-cJSON *rj_number_literal(const char *text, size_t n);
-/* The same with its value given when known (known = 0: read with strtod). */
+/* A number node that prints as the given literal text (e.g. "18446744073709551616"), with
+ * its value given when known (known = 0: read with strtod). */
 cJSON *rj_number_text(const char *text, size_t n, int known, double value);
 void rj_number_set(cJSON *v, double d);
 /* Deep copy into the current arena or the heap; keeps number literals and flags. */

@@ -49,9 +49,7 @@ cJSON *rj_bool(int b) { return node_new(b ? cJSON_True : cJSON_False); }
 
 cJSON *rj_number(double d) {
     cJSON *n = node_new(cJSON_Number);
-    if (!n) return NULL;
-    n->valuedouble = d;
-    n->valueint = d >= 2147483647.0 ? 2147483647 : d <= -2147483648.0 ? -2147483647 - 1 : (int)d;
+    if (n) rj_number_set(n, d);
     return n;
 }
 
@@ -78,8 +76,6 @@ cJSON *rj_number_text(const char *text, size_t n, int known, double value) {
     return v;
 }
 
-cJSON *rj_number_literal(const char *text, size_t n) { return rj_number_text(text, n, 0, 0); }
-
 void rj_number_set(cJSON *v, double d) {
     v->valuedouble = d;
     v->valueint = d >= 2147483647.0 ? 2147483647 : d <= -2147483648.0 ? -2147483647 - 1 : (int)d;
@@ -100,10 +96,15 @@ void rj_delete(cJSON *v) {
     }
 }
 
+/* Frees item's key when item owns it on the heap (not a literal, not in an arena). */
+static void drop_key(cJSON *item) {
+    if (item->string && !(item->type & (cJSON_StringIsConst | RJ_IN_ARENA))) free(item->string);
+}
+
 int rj_set_key(cJSON *item, const char *key) {
     char *k = copy_like(item, key, strlen(key));
     if (!k) return -1;
-    if (item->string && !(item->type & (cJSON_StringIsConst | RJ_IN_ARENA))) free(item->string);
+    drop_key(item);
     item->type &= ~cJSON_StringIsConst;
     item->string = k;
     return 0;
@@ -134,7 +135,7 @@ void rj_add(cJSON *obj, const char *key, cJSON *item) {
 
 void rj_add_const(cJSON *obj, const char *key, cJSON *item) {
     if (!obj || !item) return;
-    if (item->string && !(item->type & (cJSON_StringIsConst | RJ_IN_ARENA))) free(item->string);
+    drop_key(item);
     item->string = (char *)key;
     item->type |= cJSON_StringIsConst;
     rj_append(obj, item);

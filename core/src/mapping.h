@@ -55,9 +55,10 @@ cJSON *map_value(map_ctx_t *c, const cJSON *input, const cJSON *config, const cJ
 
 /* getByPath: a new tree, or a copy of def (NULL = undefined) when the path is missing. */
 cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *def);
-/* The node at path, not copied (NULL = undefined), for paths through object keys and array
- * indexes only; *plain = 0 when the path needs map_by_path ("*" or "length" on an array). */
-const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, int *plain);
+/* The node at path, not copied (NULL = undefined), walking object keys and array indexes.
+ * At an array whose next segment is "*" or "length" it stops there: returns the array and
+ * points *rest at that segment (else *rest = NULL); map_by_path goes on from there. */
+const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, const char **rest);
 
 /* grant(required, state, individual): 1 granted / 0 denied.  When granted and
  * granted_out is not NULL, *granted_out receives the map of truthy states. */

@@ -35,18 +35,18 @@ static const cJSON *step(const cJSON *cur, const char *seg, size_t n) {
     return el;
 }
 
-const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, int *plain) {
+const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, const char **rest) {
     const cJSON *cur = input;
     const char *s = path, *end = path + n;
-    *plain = 1;
+    *rest = NULL;
     for (;;) {
         const char *dot = memchr(s, '.', (size_t)(end - s));
         size_t sl = dot ? (size_t)(dot - s) : (size_t)(end - s);
         if (mv_is_undef(cur)) return NULL;
         if ((cur->type & 0xFF) == cJSON_Array &&
             ((sl == 1 && s[0] == '*') || (sl == 6 && memcmp(s, "length", 6) == 0))) {
-            *plain = 0;
-            return NULL;
+            *rest = s;
+            return cur;
         }
         cur = step(cur, s, sl);
         if (!cur || !dot) return cur;
@@ -55,30 +55,21 @@ const cJSON *map_peek_path(const cJSON *input, const char *path, size_t n, int *
 }
 
 cJSON *map_by_path(const cJSON *input, const char *path, size_t n, const cJSON *def) {
-    const cJSON *cur = input;
-    const char *s = path, *end = path + n;
-    for (;;) {
+    const char *end = path + n, *s;
+    const cJSON *cur = map_peek_path(input, path, n, &s);
+    if (s) { /* cur is an array and s its "*" or "length" segment */
         const char *dot = memchr(s, '.', (size_t)(end - s));
-        size_t sl = dot ? (size_t)(dot - s) : (size_t)(end - s);
-        if (mv_is_undef(cur)) break;
-        if ((cur->type & 0xFF) == cJSON_Array) {
-            if (sl == 1 && s[0] == '*') { /* fan out, default applied per element */
-                const char *rest = dot ? dot + 1 : end;
-                cJSON *arr = rj_array();
-                for (const cJSON *el = cur->child; el; el = el->next) {
-                    cJSON *r = map_by_path(el, rest, (size_t)(end - rest), def);
-                    cJSON_AddItemToArray(arr, r ? r : mv_undef_new());
-                }
-                return arr;
+        if (s[0] == '*') { /* fan out, default applied per element */
+            const char *rest = dot ? dot + 1 : end;
+            cJSON *arr = rj_array();
+            for (const cJSON *el = cur->child; el; el = el->next) {
+                cJSON *r = map_by_path(el, rest, (size_t)(end - rest), def);
+                cJSON_AddItemToArray(arr, r ? r : mv_undef_new());
             }
-            if (sl == 6 && memcmp(s, "length", 6) == 0) {
-                if (dot) { cur = NULL; break; } /* numbers are not traversed */
-                return rj_number((double)cJSON_GetArraySize(cur));
-            }
+            return arr;
         }
-        cur = step(cur, s, sl);
-        if (!cur || !dot) break;
-        s = dot + 1;
+        if (!dot) return rj_number((double)cJSON_GetArraySize(cur));
+        cur = NULL; /* numbers are not traversed */
     }
     return mv_dup(mv_is_undef(cur) ? def : cur);
 }
