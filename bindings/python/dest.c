@@ -6,6 +6,8 @@
  * mapping as "$fn:name" for fn, condition and validate. */
 #include "rc.h"
 #include "client_internal.h"
+#include "arena.h"
+#include "destination.h"
 
 typedef struct {
     rc_host_t host;       /* must be first: flush/poll/close/stats work on host.client */
@@ -92,6 +94,20 @@ static int json_arg(PyObject *v, rbuf_t *b, const char *root) {
     }
     if (b->len == 0) rbuf_reserve(b, 1);   /* rudder_* want non-NULL text */
     return 0;
+}
+
+/* A Python event (not text) as the core's tree, built straight from the Python values in
+ * the caller's arena scope: no JSON text in between.  NULL with an exception set; an event
+ * the core's limits refuse counts as invalid, as bad JSON text does. */
+static cJSON *event_tree(DestObject *d, PyObject *event) {
+    rj_builder_t tree;
+    rjb_init(&tree, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, 0);
+    int rc = rc_encode_tree(event, &tree, "event");
+    cJSON *root = rjb_take(&tree);
+    if (rc == 0) return root;
+    rj_delete(root);
+    if (tree.err != RUDDER_OK) dest_count_invalid(d->dest);
+    return NULL;
 }
 
 static int check_dest(DestObject *d, const char *what) {
@@ -220,13 +236,22 @@ static void dest_dealloc(PyObject *self) {
 static PyObject *dest_push(PyObject *self, PyObject *event) {
     DestObject *d = (DestObject *)self;
     if (check_dest(d, "push") < 0) return NULL;
+    char errstr[RC_ERRSTR];
+    errstr[0] = '\0';
+    if (!PyUnicode_Check(event) && !PyBytes_Check(event)) {
+        rj_scope_t scope = rj_scope_open();
+        cJSON *tree = event_tree(d, event);
+        rudder_err_t err = tree ? dest_push_tree(d->dest, tree, errstr, sizeof errstr) : RUDDER_OK;
+        rj_scope_close(scope);
+        if (!tree) return NULL;
+        if (err != RUDDER_OK && err != RUDDER_ERR_IGNORED) return rc_raise(err, errstr);
+        Py_RETURN_NONE;
+    }
     rbuf_t b = RBUF_INIT;
     if (json_arg(event, &b, "event") < 0) {
         rbuf_free(&b);
         return NULL;
     }
-    char errstr[RC_ERRSTR];
-    errstr[0] = '\0';
     rudder_err_t err = rudder_dest_push(d->dest, b.data, b.len, errstr, sizeof errstr);
     rbuf_free(&b);
     if (err != RUDDER_OK && err != RUDDER_ERR_IGNORED) return rc_raise(err, errstr);
@@ -252,16 +277,25 @@ static PyObject *dest_push_many(PyObject *self, PyObject *events) {
 static PyObject *dest_map(PyObject *self, PyObject *event) {
     DestObject *d = (DestObject *)self;
     if (check_dest(d, "map") < 0) return NULL;
-    rbuf_t b = RBUF_INIT;
-    if (json_arg(event, &b, "event") < 0) {
-        rbuf_free(&b);
-        return NULL;
-    }
     char errstr[RC_ERRSTR];
     errstr[0] = '\0';
     rudder_err_t err = RUDDER_OK;
-    char *res = rudder_dest_map(d->dest, b.data, b.len, &err, errstr, sizeof errstr);
-    rbuf_free(&b);
+    char *res;
+    if (!PyUnicode_Check(event) && !PyBytes_Check(event)) {
+        rj_scope_t scope = rj_scope_open();
+        cJSON *tree = event_tree(d, event);
+        res = tree ? dest_map_tree(d->dest, tree, &err, errstr, sizeof errstr) : NULL;
+        rj_scope_close(scope);
+        if (!tree) return NULL;
+    } else {
+        rbuf_t b = RBUF_INIT;
+        if (json_arg(event, &b, "event") < 0) {
+            rbuf_free(&b);
+            return NULL;
+        }
+        res = rudder_dest_map(d->dest, b.data, b.len, &err, errstr, sizeof errstr);
+        rbuf_free(&b);
+    }
     if (!res) return rc_raise(err != RUDDER_OK ? err : RUDDER_ERR_NO_MEMORY, errstr);
     PyObject *r = rc_decode_text(res, strlen(res));
     rudder_free(res);

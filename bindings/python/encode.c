@@ -1,4 +1,5 @@
-/* encode.c — Python values to JSON text, in C (no json.dumps).
+/* encode.c — Python values to JSON text, in C (no json.dumps), or straight to the core's
+ * JSON tree (json_build.h) for what the core would only parse back (Destination.push).
  *
  * Accepted: dict (str or int keys), list, tuple, str, int (any size, kept exact), float
  * (finite only), bool, None, datetime / date (ISO 8601), Decimal (finite, as a number
@@ -36,7 +37,8 @@ typedef struct frame {
 } frame_t;
 
 typedef struct enc {
-    rbuf_t *out;
+    rbuf_t *out;          /* JSON text, or */
+    rj_builder_t *tree;   /* the core's tree */
     const char *root;
     int depth;
     frame_t path[RC_MAX_DEPTH + 1];
@@ -77,6 +79,31 @@ static int fail(enc_t *e, PyObject *exc_type, const char *what, PyObject *obj) {
     return -1;
 }
 
+/* The builder refused a value (too deep, too large, a NUL in a string): the core's error
+ * for it, naming the path. */
+static int tree_fail(enc_t *e) {
+    if (e->tree->err == RUDDER_ERR_NO_MEMORY) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    rbuf_t p = RBUF_INIT, m = RBUF_INIT;
+    path_text(e, &p);
+    rbuf_printf(&m, "%s at %s", e->tree->why, rbuf_cstr(&p));
+    rc_raise(e->tree->err, rbuf_cstr(&m));
+    rbuf_free(&p);
+    rbuf_free(&m);
+    return -1;
+}
+
+#define TREE(call) ((call) == 0 ? 0 : tree_fail(e))
+
+/* A number from its JSON literal text. */
+static int put_number_text(enc_t *e, const char *t, size_t n) {
+    if (e->tree) return TREE(rjb_number(e->tree, t, n));
+    rbuf_append(e->out, t, n);
+    return 0;
+}
+
 /* ---- scalars ---------------------------------------------------------------------------- */
 
 static int put_str(enc_t *e, PyObject *s) {
@@ -86,8 +113,21 @@ static int put_str(enc_t *e, PyObject *s) {
         PyErr_Clear();
         return fail(e, PyExc_ValueError, "string is not valid Unicode (lone surrogate)", NULL);
     }
+    if (e->tree) return TREE(rjb_string(e->tree, u, (size_t)n));
     rbuf_json_string(e->out, u, (size_t)n);
     return 0;
+}
+
+/* A dict key (str), as the next member's name. */
+static int put_key(enc_t *e, PyObject *s) {
+    if (!e->tree) return put_str(e, s);
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (!u) {
+        PyErr_Clear();
+        return fail(e, PyExc_ValueError, "string is not valid Unicode (lone surrogate)", NULL);
+    }
+    return TREE(rjb_key(e->tree, u, (size_t)n));
 }
 
 static int put_int(enc_t *e, PyObject *o) {
@@ -102,17 +142,16 @@ static int put_int(enc_t *e, PyObject *o) {
             u /= 10;
         } while (u);
         if (v < 0) *--p = '-';
-        rbuf_append(e->out, p, (size_t)(tmp + sizeof tmp - p));
-        return 0;
+        return put_number_text(e, p, (size_t)(tmp + sizeof tmp - p));
     }
     /* beyond 64 bits: the exact decimal text (int.__repr__, not a subclass's __str__) */
     PyObject *s = PyLong_Type.tp_repr(o);
     if (!s) return -1;
     Py_ssize_t n;
     const char *t = PyUnicode_AsUTF8AndSize(s, &n);
-    if (t) rbuf_append(e->out, t, (size_t)n);
+    int rc = t ? put_number_text(e, t, (size_t)n) : -1;
     Py_DECREF(s);
-    return t ? 0 : -1;
+    return rc;
 }
 
 static int put_float(enc_t *e, PyObject *o) {
@@ -121,9 +160,9 @@ static int put_float(enc_t *e, PyObject *o) {
     /* repr: the shortest text that round-trips ("0.1", "1e+16", "3.0") */
     char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (!s) return -1;
-    rbuf_append(e->out, s, strlen(s));
+    int rc = put_number_text(e, s, strlen(s));
     PyMem_Free(s);
-    return 0;
+    return rc;
 }
 
 static int put_datetime(enc_t *e, PyObject *o) {
@@ -150,6 +189,7 @@ static int put_datetime(enc_t *e, PyObject *o) {
         if (secs % 60) n += snprintf(tmp + n, sizeof tmp - (size_t)n, ":%02ld", secs % 60);
     }
     Py_DECREF(off);
+    if (e->tree) return TREE(rjb_string(e->tree, tmp + 1, (size_t)n - 1));
     tmp[n++] = '"';
     rbuf_append(e->out, tmp, (size_t)n);
     return 0;
@@ -159,6 +199,7 @@ static int put_date(enc_t *e, PyObject *o) {
     char tmp[24];
     int n = snprintf(tmp, sizeof tmp, "\"%04d-%02d-%02d\"", PyDateTime_GET_YEAR(o),
                      PyDateTime_GET_MONTH(o), PyDateTime_GET_DAY(o));
+    if (e->tree) return TREE(rjb_string(e->tree, tmp + 1, (size_t)n - 2));
     rbuf_append(e->out, tmp, (size_t)n);
     return 0;
 }
@@ -174,9 +215,9 @@ static int put_decimal(enc_t *e, PyObject *o) {
     if (!s) return -1;
     Py_ssize_t n;
     const char *t = PyUnicode_AsUTF8AndSize(s, &n);
-    if (t) rbuf_append(e->out, t, (size_t)n);
+    int rc = t ? put_number_text(e, t, (size_t)n) : -1;
     Py_DECREF(s);
-    return t ? 0 : -1;
+    return rc;
 }
 
 static int put_uuid(enc_t *e, PyObject *o) {
@@ -205,21 +246,24 @@ static int enter(enc_t *e, PyObject *container) {
 static int put_dict(enc_t *e, PyObject *d) {
     if (enter(e, d) < 0) return -1;
     frame_t *f = &e->path[e->depth - 1];
-    rbuf_putc(e->out, '{');
+    if (e->tree ? rjb_begin(e->tree, 1) != 0 : (rbuf_putc(e->out, '{'), 0)) {
+        e->depth--; /* the error names where the container is */
+        return tree_fail(e);
+    }
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     int first = 1, rc = 0;
     while (PyDict_Next(d, &pos, &k, &v)) {
-        if (!first) rbuf_putc(e->out, ',');
+        if (!first && !e->tree) rbuf_putc(e->out, ',');
         first = 0;
         Py_INCREF(k);
         Py_INCREF(v);   /* a value's utcoffset()/__str__ could mutate the dict */
         f->key = k;
         if (PyUnicode_Check(k)) {
-            rc = put_str(e, k);
+            rc = put_key(e, k);
         } else if (PyLong_Check(k) && !PyBool_Check(k)) {
             PyObject *s = PyLong_Type.tp_repr(k);
-            rc = s ? put_str(e, s) : -1;
+            rc = s ? put_key(e, s) : -1;
             Py_XDECREF(s);
         } else {
             f->key = NULL;
@@ -228,7 +272,7 @@ static int put_dict(enc_t *e, PyObject *d) {
             e->depth++;
         }
         if (rc == 0) {
-            rbuf_putc(e->out, ':');
+            if (!e->tree) rbuf_putc(e->out, ':');
             rc = put_value(e, v);
         }
         f->key = NULL;
@@ -236,7 +280,11 @@ static int put_dict(enc_t *e, PyObject *d) {
         Py_DECREF(v);
         if (rc < 0) break;
     }
-    rbuf_putc(e->out, '}');
+    if (e->tree) {
+        if (rc == 0) rc = TREE(rjb_end(e->tree));
+    } else {
+        rbuf_putc(e->out, '}');
+    }
     e->depth--;
     return rc;
 }
@@ -244,10 +292,13 @@ static int put_dict(enc_t *e, PyObject *d) {
 static int put_seq(enc_t *e, PyObject *s) {
     if (enter(e, s) < 0) return -1;
     frame_t *f = &e->path[e->depth - 1];
-    rbuf_putc(e->out, '[');
+    if (e->tree ? rjb_begin(e->tree, 0) != 0 : (rbuf_putc(e->out, '['), 0)) {
+        e->depth--; /* the error names where the container is */
+        return tree_fail(e);
+    }
     int rc = 0;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(s); i++) {
-        if (i) rbuf_putc(e->out, ',');
+        if (i && !e->tree) rbuf_putc(e->out, ',');
         f->index = i;
         PyObject *v = PySequence_Fast_GET_ITEM(s, i);
         Py_INCREF(v);
@@ -255,16 +306,27 @@ static int put_seq(enc_t *e, PyObject *s) {
         Py_DECREF(v);
         if (rc < 0) break;
     }
-    rbuf_putc(e->out, ']');
+    if (e->tree) {
+        if (rc == 0) rc = TREE(rjb_end(e->tree));
+    } else {
+        rbuf_putc(e->out, ']');
+    }
     e->depth--;
     return rc;
 }
 
 static int put_value(enc_t *e, PyObject *o) {
     if (PyUnicode_CheckExact(o)) return put_str(e, o);
-    if (o == Py_None) { rbuf_append(e->out, "null", 4); return 0; }
-    if (o == Py_True) { rbuf_append(e->out, "true", 4); return 0; }
-    if (o == Py_False) { rbuf_append(e->out, "false", 5); return 0; }
+    if (o == Py_None) {
+        if (e->tree) return TREE(rjb_null(e->tree));
+        rbuf_append(e->out, "null", 4);
+        return 0;
+    }
+    if (o == Py_True || o == Py_False) {
+        if (e->tree) return TREE(rjb_bool(e->tree, o == Py_True));
+        if (o == Py_True) rbuf_append(e->out, "true", 4); else rbuf_append(e->out, "false", 5);
+        return 0;
+    }
     if (PyLong_Check(o)) return put_int(e, o);
     if (PyFloat_Check(o)) return put_float(e, o);
     if (PyDict_Check(o)) return put_dict(e, o);
@@ -284,6 +346,7 @@ static int put_value(enc_t *e, PyObject *o) {
 int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
     enc_t e;
     e.out = out;
+    e.tree = NULL;
     e.root = root;
     e.depth = 0;
     if (Py_EnterRecursiveCall(" while converting to JSON")) return -1;
@@ -293,5 +356,17 @@ int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
         PyErr_NoMemory();
         return -1;
     }
+    return rc;
+}
+
+int rc_encode_tree(PyObject *obj, rj_builder_t *tree, const char *root) {
+    enc_t e;
+    e.out = NULL;
+    e.tree = tree;
+    e.root = root;
+    e.depth = 0;
+    if (Py_EnterRecursiveCall(" while converting to JSON")) return -1;
+    int rc = put_value(&e, obj);
+    Py_LeaveRecursiveCall();
     return rc;
 }

@@ -174,6 +174,19 @@ static rudder_err_t push_one(rudder_dest_t *d, cJSON *event, size_t *ncalls, des
     return e;
 }
 
+rudder_err_t dest_push_tree(rudder_dest_t *d, cJSON *event, char *errstr, size_t errstr_size) {
+    if (errstr && errstr_size) errstr[0] = '\0';
+    if (!d || !event) { ERR("rudder_dest_push: destination and event are required"); rj_delete(event); return RUDDER_ERR_INVALID_ARG; }
+    char local[256];
+    if (!errstr || !errstr_size) { errstr = local; errstr_size = sizeof local; }
+    size_t n;
+    dest_outcome_t oc;
+    pthread_mutex_lock(&d->lock);
+    rudder_err_t e = push_one(d, event, &n, &oc, errstr, errstr_size);
+    pthread_mutex_unlock(&d->lock);
+    return e;
+}
+
 rudder_err_t rudder_dest_push(rudder_dest_t *d, const char *event_json, size_t len,
                               char *errstr, size_t errstr_size) {
     if (errstr && errstr_size) errstr[0] = '\0';
@@ -183,18 +196,20 @@ rudder_err_t rudder_dest_push(rudder_dest_t *d, const char *event_json, size_t l
     rudder_err_t e;
     rj_scope_t scope = rj_scope_open(); /* the event's trees live until the push returns */
     cJSON *event = walker_event_parse(event_json, len, &e, errstr, errstr_size);
-    pthread_mutex_lock(&d->lock);
-    if (!event) {
-        d->stats.events++;
-        d->stats.invalid++;
+    if (event) {
+        e = dest_push_tree(d, event, errstr, errstr_size);
     } else {
-        size_t n;
-        dest_outcome_t oc;
-        e = push_one(d, event, &n, &oc, errstr, errstr_size);
+        dest_count_invalid(d);
     }
-    pthread_mutex_unlock(&d->lock);
     rj_scope_close(scope);
     return e;
+}
+
+void dest_count_invalid(rudder_dest_t *d) {
+    pthread_mutex_lock(&d->lock);
+    d->stats.events++;
+    d->stats.invalid++;
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* Results are built on the heap (cJSON's own builders): they outlive each event's scope. */
@@ -276,6 +291,19 @@ char *rudder_dest_push_many(rudder_dest_t *d, const char *text, size_t len) {
     return out;
 }
 
+char *dest_map_tree(rudder_dest_t *d, cJSON *event, rudder_err_t *err, char *errstr, size_t errstr_size) {
+    dest_calls_t calls = {0};
+    dest_outcome_t oc;
+    pthread_mutex_lock(&d->lock);
+    *err = dest_run(d, event, &calls, &oc, errstr, errstr_size);
+    pthread_mutex_unlock(&d->lock);
+    cJSON *arr = dest_calls_to_json(&calls);
+    dest_calls_free(&calls);
+    char *out = rj_print(arr);
+    rj_delete(arr);
+    return out;
+}
+
 char *rudder_dest_map(rudder_dest_t *d, const char *event_json, size_t len, rudder_err_t *err,
                       char *errstr, size_t errstr_size) {
     rudder_err_t local_err;
@@ -286,22 +314,9 @@ char *rudder_dest_map(rudder_dest_t *d, const char *event_json, size_t len, rudd
     if (!d || !event_json) { *err = RUDDER_ERR_INVALID_ARG; ERR("rudder_dest_map: destination and event are required"); return NULL; }
     rj_scope_t scope = rj_scope_open();
     cJSON *event = walker_event_parse(event_json, len, err, errstr, errstr_size);
-    pthread_mutex_lock(&d->lock);
-    if (!event) {
-        d->stats.events++;
-        d->stats.invalid++;
-        pthread_mutex_unlock(&d->lock);
-        rj_scope_close(scope);
-        return NULL;
-    }
-    dest_calls_t calls = {0};
-    dest_outcome_t oc;
-    *err = dest_run(d, event, &calls, &oc, errstr, errstr_size);
-    pthread_mutex_unlock(&d->lock);
-    cJSON *arr = dest_calls_to_json(&calls);
-    dest_calls_free(&calls);
-    char *out = rj_print(arr);
-    rj_delete(arr);
+    char *out = NULL;
+    if (event) out = dest_map_tree(d, event, err, errstr, errstr_size);
+    else dest_count_invalid(d);
     rj_scope_close(scope);
     return out;
 }

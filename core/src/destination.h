@@ -99,6 +99,14 @@ rudder_err_t walker_event_normalize(cJSON *event, const cJSON *c_user, const cJS
 /* Parses one event text with the destination's limits (size, depth, UTF-8). */
 cJSON *walker_event_parse(const char *text, size_t len, rudder_err_t *err, char *errstr, size_t errstr_size);
 
+/* rudder_dest_push for an event already in tree form (owned, consumed), built by a
+ * binding inside its own arena scope (json_build.h) instead of as JSON text. */
+rudder_err_t dest_push_tree(rudder_dest_t *d, cJSON *event, char *errstr, size_t errstr_size);
+/* rudder_dest_map for an event in tree form (owned, consumed), inside the caller's scope. */
+char *dest_map_tree(rudder_dest_t *d, cJSON *event, rudder_err_t *err, char *errstr, size_t errstr_size);
+/* Counts an event that never became a tree (bad JSON, or a binding's builder refused it). */
+void dest_count_invalid(rudder_dest_t *d);
+
 /* Queues calls on the client (ISO timestamps); returns the first error, counts each. */
 rudder_err_t dest_enqueue_calls(rudder_dest_t *d, dest_calls_t *calls, char *errstr, size_t errstr_size);
 

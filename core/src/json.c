@@ -232,12 +232,10 @@ bad:
  * exact as mantissa / 10^k (one rounding), so they need no strtod.  Plain integers that
  * short also need no copy of their text: they print back identically.  Every other number
  * keeps its literal, so bindings can tell 1.0 and -0 from 1 and 0, and long ints stay exact. */
-static cJSON *parse_number(parser_t *p) {
+static cJSON *number_from_literal(const char *s, const char *end) {
     static const double POW10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
                                    1e11, 1e12, 1e13, 1e14, 1e15};
-    size_t start = p->i;
-    if (scan_number(p)) return NULL;
-    const char *s = p->s + start, *end = p->s + p->i;
+    const char *start = s;
     int neg = *s == '-';
     if (neg) s++;
     long long mant = 0;
@@ -250,14 +248,27 @@ static cJSON *parse_number(parser_t *p) {
         mant = mant * 10 + (*c - '0');
         if (in_frac && ++frac > 15) { simple = 0; break; } /* leading zeros ("0.0000000000000001") add no digits */
     }
-    cJSON *node;
-    if (simple && !in_frac && !(neg && mant == 0)) {
-        node = rj_number(neg ? -(double)mant : (double)mant);
-    } else {
-        double v = simple ? (double)mant / POW10[frac] : 0; /* short literals need no strtod */
-        node = rj_number_text(p->s + start, p->i - start, simple, neg ? -v : v);
-    }
+    if (simple && !in_frac && !(neg && mant == 0)) return rj_number(neg ? -(double)mant : (double)mant);
+    double v = simple ? (double)mant / POW10[frac] : 0; /* short literals need no strtod */
+    return rj_number_text(start, (size_t)(end - start), simple, neg ? -v : v);
+}
+
+static cJSON *parse_number(parser_t *p) {
+    size_t start = p->i;
+    if (scan_number(p)) return NULL;
+    cJSON *node = number_from_literal(p->s + start, p->s + p->i);
     if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
+    return node;
+}
+
+cJSON *rj_number_literal(const char *text, size_t n, rudder_err_t *err) {
+    parser_t p = {.s = text, .n = n};
+    if (n == 0 || scan_number(&p) != 0 || p.i != n) {
+        *err = RUDDER_ERR_INVALID_JSON;
+        return NULL;
+    }
+    cJSON *node = number_from_literal(text, text + n);
+    *err = node ? RUDDER_OK : RUDDER_ERR_NO_MEMORY;
     return node;
 }
 

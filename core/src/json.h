@@ -80,6 +80,10 @@ cJSON *rj_string_n(const char *s, size_t len);
  * its value given when known (known = 0: read with strtod). */
 cJSON *rj_number_text(const char *text, size_t n, int known, double value);
 void rj_number_set(cJSON *v, double d);
+/* A number node from a JSON number literal, stored as the parser stores one (short numbers
+ * as values, others keep their text).  NULL with *err INVALID_JSON when text is not exactly
+ * one JSON number, NO_MEMORY when out of memory. */
+cJSON *rj_number_literal(const char *text, size_t n, rudder_err_t *err);
 /* Deep copy into the current arena or the heap; keeps number literals and flags. */
 cJSON *rj_dup(const cJSON *v);
 /* Frees a tree's heap nodes (and v's siblings, as cJSON_Delete does). */

@@ -2,6 +2,7 @@
 #include "check.h"
 #include "arena.h"
 #include "json.h"
+#include "json_build.h"
 #include "textscan.h"
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,74 @@ static void test_arena_gives_back_big_blocks(void) {
     free(text);
 }
 
+/* The builder makes the tree rj_parse would make from the same value's text. */
+static void build_sample(rj_builder_t *b) {
+    rjb_begin(b, 1);
+    rjb_key(b, "n", 1); rjb_begin(b, 0);
+    const char *nums[] = {"1", "-0", "2.50", "1e+16", "18446744073709551616", "0.1", "-42"};
+    for (int i = 0; i < 7; i++) rjb_number(b, nums[i], strlen(nums[i]));
+    rjb_end(b);
+    rjb_key(b, "s\"k", 3); rjb_string(b, "tab\tquote\"\xc3\xa9", 12);
+    rjb_key(b, "e", 1); rjb_begin(b, 1); rjb_end(b);
+    rjb_key(b, "a", 1); rjb_begin(b, 0); rjb_bool(b, 1); rjb_bool(b, 0); rjb_null(b); rjb_end(b);
+    rjb_end(b);
+}
+
+static void test_builder_makes_the_parsed_tree(void) {
+    const char *text = "{\"n\":[1,-0,2.50,1e+16,18446744073709551616,0.1,-42],\"s\\\"k\":\"tab\\tquote\\\"\xc3\xa9\","
+                       "\"e\":{},\"a\":[true,false,null]}";
+    for (int in_arena = 0; in_arena < 2; in_arena++) {
+        rj_scope_t scope = in_arena ? rj_scope_open() : rj_scope_heap();
+        rj_builder_t b;
+        rjb_init(&b, 8, 0, 1);
+        build_sample(&b);
+        cJSON *built = rjb_take(&b);
+        cJSON *parsed = rj_parse(text, strlen(text), 0, NULL, NULL, 0);
+        CHECK(built && parsed, "both trees made");
+        CHECK(!in_arena || (built->child->type & RJ_IN_ARENA), "built in the scope's arena");
+        char *a = rj_print(built), *p = rj_print(parsed);
+        CHECK_EQ_STR(a, p);
+        const cJSON *n = built->child->child;
+        CHECK(n->valuestring == NULL && n->valuedouble == 1, "a short integer is a plain value, as parsed");
+        CHECK(n->next->valuestring && strcmp(n->next->valuestring, "-0") == 0, "-0 keeps its text, as parsed");
+        free(a);
+        free(p);
+        rj_delete(built);
+        rj_delete(parsed);
+        rj_scope_close(scope);
+    }
+}
+
+static void test_builder_limits(void) {
+    rj_builder_t b;
+    rjb_init(&b, 2, 0, 0);
+    rjb_begin(&b, 0);
+    rjb_begin(&b, 0);
+    CHECK(rjb_begin(&b, 0) == -1 && b.err == RUDDER_ERR_TOO_DEEP, "a third level is refused: %s", b.why);
+    CHECK(strstr(b.why, "deeper than 2") != NULL, "and says the limit: %s", b.why);
+    CHECK(rjb_null(&b) == -1 && rjb_take(&b) == NULL, "later calls do nothing; the partial tree is freed");
+
+    rjb_init(&b, 8, 40, 0);
+    rjb_begin(&b, 0);
+    rjb_string(&b, "0123456789", 10);
+    CHECK(rjb_string(&b, "0123456789012345678901234567890", 31) == -1 && b.err == RUDDER_ERR_TOO_LARGE,
+          "the size limit counts the JSON text: %s", b.why);
+    rjb_take(&b);
+
+    rjb_init(&b, 8, 0, 1);
+    CHECK(rjb_string(&b, "a\xff", 2) == -1 && b.err == RUDDER_ERR_INVALID_UTF8, "bytes that are not UTF-8: %s", b.why);
+    rjb_take(&b);
+    rjb_init(&b, 8, 0, 0);
+    CHECK(rjb_string(&b, "a\0b", 3) == -1 && b.err == RUDDER_ERR_INVALID_JSON, "a NUL, as \\u0000 in text: %s", b.why);
+    rjb_take(&b);
+    rjb_init(&b, 8, 0, 0);
+    CHECK(rjb_number(&b, "0x10", 4) == -1 && b.err == RUDDER_ERR_INVALID_JSON, "not a JSON number: %s", b.why);
+    rjb_take(&b);
+    rjb_init(&b, 8, 0, 0);
+    rjb_begin(&b, 0);
+    CHECK(rjb_take(&b) == NULL, "an unfinished tree is not handed out");
+}
+
 int main(void) {
     RUN(test_numbers_keep_their_text);
     RUN(test_created_numbers_print_like_js);
@@ -156,5 +225,7 @@ int main(void) {
     RUN(test_word_scan_matches_byte_scan);
     RUN(test_arena_trees);
     RUN(test_arena_gives_back_big_blocks);
+    RUN(test_builder_makes_the_parsed_tree);
+    RUN(test_builder_limits);
     return check_summary();
 }

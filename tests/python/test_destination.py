@@ -1,8 +1,11 @@
 """ruddercore.Destination: the walkerOS destination config as dict or JSON text, push,
 push_many, map, command, Python mapping callbacks, and the shared conformance vectors
 (destination cases, walkerOS dedup mode) through Destination.map."""
+import datetime
+import decimal
 import json
 import os
+import uuid
 
 import pytest
 
@@ -106,6 +109,66 @@ def test_bad_event_names_the_problem(dataplane):
             dest.push(walker_event(data={"x": object()}))
         with pytest.raises(ruddercore.InvalidMessageError):
             dest.push("{not json")
+
+
+# ---- events as Python values: built straight into the core's tree, no JSON text between ----
+
+ODD_VALUES = {
+    "big": 2**70, "neg": -5, "zero": 0, "negzero": -0.0, "tenth": 0.1, "one": 1.0, "huge": 1e300,
+    "dec": decimal.Decimal("1.10"), "uuid": uuid.UUID(int=1), "day": datetime.date(2024, 1, 2),
+    "when": datetime.datetime(2024, 1, 2, 3, 4, 5, 678, tzinfo=datetime.timezone.utc),
+    "text": 'quote " backslash \\ newline \n tab \t \u00e9 \U0001F600', "empty": "",
+    "list": [1, "a", True, False, [], {}], "tuple": (1, 2),
+    "nested": {"a": {"b": [{"c": 1}]}}, 7: "an int key", "": "an empty key",
+}
+
+
+def test_python_event_maps_exactly_as_its_json_text(dataplane):
+    """push/map of a dict skip JSON text; what the core sees must not change."""
+    mapping = {"product": {"view": {"name": "Product Viewed", "data": {"map": {
+        "all": "data", "big": "data.big", "text": "data.text", "first": "data.list.0"}}}}}
+    ev = walker_event("product view", data=ODD_VALUES)
+    with ruddercore.Destination(config(dataplane.url, mapping)) as dest:
+        from_values = dest.map(ev)
+        from_text = dest.map(ruddercore.to_json(ev))
+    assert from_values == from_text
+    props = from_values[0][1]["properties"]
+    assert props["big"] == 2**70 and props["text"] == ODD_VALUES["text"] and props["first"] == 1
+    assert props["all"]["dec"] == decimal.Decimal("1.10") or props["all"]["dec"] == 1.1
+    assert props["all"]["when"] == "2024-01-02T03:04:05.000678+00:00"
+
+
+def test_python_event_reaches_the_data_plane_unchanged(dataplane):
+    mapping = {"product": {"view": {"data": {"map": {"all": "data"}}}}}
+    with ruddercore.Destination(config(dataplane.url, mapping), flush_interval=50) as dest:
+        dest.push(walker_event("product view", data=ODD_VALUES))
+        assert dest.flush(30) == 0
+    got = dataplane.wait_events(1)[0]["properties"]["all"]
+    assert got["big"] == 2**70 and got["tenth"] == 0.1 and got["one"] == 1.0
+    assert got["text"] == ODD_VALUES["text"] and got["list"] == [1, "a", True, False, [], {}]
+    assert got["tuple"] == [1, 2] and got["7"] == "an int key" and got[""] == "an empty key"
+    assert got["uuid"] == str(uuid.UUID(int=1)) and got["day"] == "2024-01-02"
+
+
+def test_python_event_limits_name_the_path_and_count_as_invalid(dataplane):
+    with ruddercore.Destination(config(dataplane.url)) as dest:
+        deep = cur = {}
+        for _ in range(40):
+            cur["x"] = {}
+            cur = cur["x"]
+        with pytest.raises(ruddercore.Error, match=r"deeper than 32 levels at event\.data(\.x)+") as ei:
+            dest.push(walker_event(data=deep))
+        assert ei.value.code < 0
+        with pytest.raises(ruddercore.InvalidMessageError, match=r"NUL.*at event\.data\.s"):
+            dest.push(walker_event(data={"s": "a\x00b"}))
+        with pytest.raises(ruddercore.Error, match="bytes of JSON"):
+            dest.push(walker_event(data={"s": "x" * (1 << 20)}))
+        with pytest.raises(TypeError, match="event.data.x"):
+            dest.map(walker_event(data={"x": object()}))
+        assert dest.stats()["invalid"] == 3
+        dest.push(walker_event())   # the destination goes on
+        assert dest.flush(30) == 0
+    assert len(dataplane.wait_events(1)) == 1
 
 
 def test_bad_config_is_a_config_error(dataplane):

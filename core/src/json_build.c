@@ -1,0 +1,161 @@
+/* json_build.c — a JSON tree built value by value (json_build.h). */
+#include "json_build.h"
+#include "arena.h"
+#include <stdio.h>
+#include <string.h>
+
+void rjb_init(rj_builder_t *b, int max_depth, size_t max_bytes, int check_utf8) {
+    memset(b, 0, sizeof *b);
+    b->max_depth = max_depth > 0 && max_depth <= RJB_MAX_DEPTH ? max_depth : RJB_MAX_DEPTH;
+    b->max_bytes = max_bytes;
+    b->check_utf8 = check_utf8;
+    b->arena = rj_arena_current();
+}
+
+static int fail(rj_builder_t *b, rudder_err_t err, const char *why) {
+    if (b->err == RUDDER_OK) {
+        b->err = err;
+        snprintf(b->why, sizeof b->why, "%s", why);
+    }
+    return -1;
+}
+
+/* Counts n more bytes of JSON text against the limit. */
+static int count(rj_builder_t *b, size_t n) {
+    b->bytes += n;
+    if (b->max_bytes && b->bytes > b->max_bytes) {
+        char why[96];
+        snprintf(why, sizeof why, "more than %zu bytes of JSON", b->max_bytes);
+        return fail(b, RUDDER_ERR_TOO_LARGE, why);
+    }
+    return 0;
+}
+
+/* Text a JSON string may hold: valid UTF-8 when the host's strings are bytes, no NUL
+ * (the tree's strings are C strings, and rj_parse refuses \u0000 too). */
+static int check_text(rj_builder_t *b, const char *s, size_t n) {
+    size_t bad_at;
+    if (b->check_utf8 && !rj_utf8_check(s, n, &bad_at)) {
+        char why[96];
+        snprintf(why, sizeof why, "string is not valid UTF-8 (byte %zu)", bad_at + 1);
+        return fail(b, RUDDER_ERR_INVALID_UTF8, why);
+    }
+    if (n && memchr(s, 0, n)) return fail(b, RUDDER_ERR_INVALID_JSON, "a NUL character (\\u0000) is not allowed in strings");
+    return 0;
+}
+
+/* Puts a new value where the structure says: the root, or the open container's next
+ * element or member (under the pending key). */
+static int attach(rj_builder_t *b, cJSON *v) {
+    if (!v) return fail(b, RUDDER_ERR_NO_MEMORY, "out of memory");
+    if (b->depth == 0) {
+        if (b->root) {
+            rj_delete(v);
+            return fail(b, RUDDER_ERR_INVALID_ARG, "more than one value at the top level");
+        }
+        b->root = v;
+        return 0;
+    }
+    cJSON *parent = b->open[b->depth - 1];
+    if (rj_is_object(parent)) {
+        if (!b->key) {
+            rj_delete(v);
+            return fail(b, RUDDER_ERR_INVALID_ARG, "a member without a key");
+        }
+        char *k = b->arena ? rj_arena_alloc(b->arena, b->key_len + 1) : rj_str_alloc(b->key_len + 1);
+        if (!k) {
+            rj_delete(v);
+            return fail(b, RUDDER_ERR_NO_MEMORY, "out of memory");
+        }
+        memcpy(k, b->key, b->key_len);
+        k[b->key_len] = '\0';
+        v->string = k;
+        b->key = NULL;
+    }
+    /* append in O(1): cJSON keeps head->prev as the tail */
+    if (!parent->child) {
+        parent->child = v;
+        v->prev = v;
+    } else {
+        cJSON *tail = parent->child->prev;
+        tail->next = v;
+        v->prev = tail;
+        parent->child->prev = v;
+    }
+    return 0;
+}
+
+int rjb_begin(rj_builder_t *b, int is_object) {
+    if (b->err) return -1;
+    if (b->depth >= b->max_depth) {
+        char why[96];
+        snprintf(why, sizeof why, "nesting deeper than %d levels", b->max_depth);
+        return fail(b, RUDDER_ERR_TOO_DEEP, why);
+    }
+    cJSON *v = is_object ? rj_object() : rj_array();
+    if (count(b, 2) || attach(b, v)) return -1;
+    b->open[b->depth++] = v;
+    return 0;
+}
+
+int rjb_end(rj_builder_t *b) {
+    if (b->err) return -1;
+    if (b->depth == 0) return fail(b, RUDDER_ERR_INVALID_ARG, "end without a container");
+    b->depth--;
+    return 0;
+}
+
+int rjb_key(rj_builder_t *b, const char *s, size_t n) {
+    if (b->err || check_text(b, s, n) || count(b, n + 4)) return -1;
+    b->key = s;
+    b->key_len = n;
+    return 0;
+}
+
+int rjb_string(rj_builder_t *b, const char *s, size_t n) {
+    if (b->err || check_text(b, s, n) || count(b, n + 3)) return -1;
+    cJSON *v;
+    if (b->arena) { /* the node and its text in one piece of the arena */
+        v = rj_arena_node(b->arena, cJSON_String, n + 1);
+        if (v) {
+            v->valuestring = (char *)(v + 1);
+            memcpy(v->valuestring, s, n);
+            v->valuestring[n] = '\0';
+        }
+    } else {
+        v = rj_string_n(s, n);
+    }
+    return attach(b, v);
+}
+
+int rjb_number(rj_builder_t *b, const char *literal, size_t n) {
+    if (b->err || count(b, n + 1)) return -1;
+    rudder_err_t err;
+    cJSON *v = rj_number_literal(literal, n, &err);
+    if (!v && err == RUDDER_ERR_INVALID_JSON) {
+        char why[96];
+        snprintf(why, sizeof why, "\"%.*s\" is not a JSON number", (int)(n < 40 ? n : 40), literal);
+        return fail(b, err, why);
+    }
+    return attach(b, v);
+}
+
+int rjb_bool(rj_builder_t *b, int value) {
+    if (b->err || count(b, 6)) return -1;
+    return attach(b, rj_bool(value));
+}
+
+int rjb_null(rj_builder_t *b) {
+    if (b->err || count(b, 5)) return -1;
+    return attach(b, rj_null());
+}
+
+cJSON *rjb_take(rj_builder_t *b) {
+    cJSON *root = b->root;
+    b->root = NULL;
+    if (b->err || b->depth || !root) {
+        rj_delete(root);
+        return NULL;
+    }
+    return root;
+}
