@@ -1,7 +1,9 @@
 /* ruddercore.c — the Lua module `ruddercore` (Lua 5.4 and LuaJIT/OpenResty, one source).
  *
- * Thin by design: Lua values become JSON text (our own encoder, lua-cjson rules),
- * the core does the work, JSON text comes back as Lua values.  Sections:
+ * Thin by design: Lua values become JSON text (our own encoder, lua-cjson rules) or, for
+ * the events dest:push and dest:map hand to the core, the core's JSON tree directly (the
+ * same encoder driving json_build.h: no text to escape and parse back); the core does the
+ * work, JSON text comes back as Lua values.  Sections:
  *
  *   1. handles and small helpers
  *   2. Lua -> JSON encoder (key paths in every error)
@@ -31,8 +33,11 @@
 #include "ruddercore.h"
 #include "buf.h"
 #include "client_internal.h"
+#include "arena.h"
 #include "conf.h"
+#include "destination.h"
 #include "json.h"
+#include "json_build.h"
 #include "redisq_client.h"
 
 #include "compat.h"
@@ -207,7 +212,10 @@ typedef int (*enc_function_hook)(struct encoder *e, int idx, const char *key);
 
 typedef struct encoder {
     lua_State *L;
-    rbuf_t *out;
+    rbuf_t *out;                 /* JSON text, or */
+    rj_builder_t *tree;          /* the core's tree (then numbers are written to num first) */
+    rbuf_t num;
+    rudder_err_t code;           /* the builder's error code when it refused a value */
     enc_frame_t path[RC_MAX_DEPTH + 2];
     int npath;
     const void *open[RC_MAX_DEPTH + 1]; /* tables being encoded: cycle detection */
@@ -260,13 +268,47 @@ static int enc_fail(encoder_t *e, const char *fmt, ...)
 
 static int enc_value(encoder_t *e, int idx);
 
-/* Writes s as a JSON string literal; the core checks UTF-8 and escapes. */
-static int enc_string(encoder_t *e, const char *str, size_t n)
+/* The builder refused a value (too deep, too large, a NUL in a string). */
+static int enc_tree_fail(encoder_t *e)
+{
+    e->code = e->tree->err;
+    return enc_fail(e, "%s", e->tree->why);
+}
+
+#define TREE(call) ((call) == 0 ? 0 : enc_tree_fail(e))
+
+/* Writes s as a JSON string literal (the core escapes), or a string value of the tree;
+ * as_key: the tree's next member name. */
+static int enc_text(encoder_t *e, const char *str, size_t n, int as_key)
 {
     size_t bad_at = 0;
     if (!rj_utf8_check(str, n, &bad_at))
         return enc_fail(e, "string is not valid UTF-8 (byte %zu)", bad_at + 1);
+    if (e->tree)
+        return TREE(as_key ? rjb_key(e->tree, str, n) : rjb_string(e->tree, str, n));
     rbuf_json_string(e->out, str, n); /* oom is reported once at the end */
+    return 0;
+}
+
+#define enc_string(e, str, n) enc_text((e), (str), (n), 0)
+
+/* Fixed JSON text (null, true, false, []) as text or as the tree's value. */
+static int enc_literal(encoder_t *e, char c)
+{
+    if (e->tree) {
+        switch (c) {
+        case 'n': return TREE(rjb_null(e->tree));
+        case 't': return TREE(rjb_bool(e->tree, 1));
+        case 'f': return TREE(rjb_bool(e->tree, 0));
+        default: return TREE(rjb_begin(e->tree, 0) || rjb_end(e->tree));
+        }
+    }
+    switch (c) {
+    case 'n': ob_lit(e->out, "null"); break;
+    case 't': ob_lit(e->out, "true"); break;
+    case 'f': ob_lit(e->out, "false"); break;
+    default: ob_lit(e->out, "[]");
+    }
     return 0;
 }
 
@@ -320,11 +362,11 @@ static int ob_fixed6(rbuf_t *b, double d)
     return 1;
 }
 
-static int enc_number(encoder_t *e, int idx)
+static int enc_number_text(encoder_t *e, int idx, rbuf_t *o)
 {
     char tmp[64];
     if (rc_isinteger(e->L, idx)) {
-        ob_int(e->out, (long long)lua_tointeger(e->L, idx));
+        ob_int(o, (long long)lua_tointeger(e->L, idx));
         return 0;
     }
     double d = (double)lua_tonumber(e->L, idx);
@@ -335,11 +377,11 @@ static int enc_number(encoder_t *e, int idx)
 #if LUA_VERSION_NUM < 503
     /* Every LuaJIT number is a double: integral values below 2^53 print as integers. */
     if (floor(d) == d && fabs(d) < 9007199254740992.0) {
-        ob_int(e->out, (long long)d);
+        ob_int(o, (long long)d);
         return 0;
     }
 #endif
-    if (ob_fixed6(e->out, d))
+    if (ob_fixed6(o, d))
         return 0;
     /* Shortest text that reads back as the same double. */
     for (int prec = 15; prec <= 17; prec++) {
@@ -351,8 +393,30 @@ static int enc_number(encoder_t *e, int idx)
     if (strpbrk(tmp, ".eEn") == NULL)
         strcat(tmp, ".0");
 #endif
-    ob_append(e->out, tmp, strlen(tmp));
+    ob_append(o, tmp, strlen(tmp));
     return 0;
+}
+
+/* A number as JSON text, or as the tree's number (from the same text). */
+static int enc_number(encoder_t *e, int idx)
+{
+    if (!e->tree)
+        return enc_number_text(e, idx, e->out);
+    if (rc_isinteger(e->L, idx))
+        return TREE(rjb_integer(e->tree, (long long)lua_tointeger(e->L, idx)));
+#if LUA_VERSION_NUM < 503
+    double d = (double)lua_tonumber(e->L, idx); /* integral doubles are integers, as in text */
+    if (floor(d) == d && fabs(d) < 9007199254740992.0)
+        return TREE(rjb_integer(e->tree, (long long)d));
+#endif
+    e->num.len = 0;
+    if (enc_number_text(e, idx, &e->num) != 0)
+        return -1;
+    if (e->num.oom) {
+        e->code = RUDDER_ERR_NO_MEMORY;
+        return enc_fail(e, "out of memory");
+    }
+    return TREE(rjb_number(e->tree, e->num.data, e->num.len));
 }
 
 /* The error for a key that can't be an object member name (key at kidx). */
@@ -432,12 +496,15 @@ static int enc_table(encoder_t *e, int idx)
     int kind = enc_table_kind(e, idx, &n);
     if (kind < 0)
         return -1;
+    if (e->tree && rjb_begin(e->tree, kind != 1) != 0)
+        return enc_tree_fail(e);
     e->open[e->nopen++] = self;
     int rc = 0;
     if (kind == 1) {
-        ob_putc(e->out, '[');
+        if (!e->tree)
+            ob_putc(e->out, '[');
         for (long long i = 1; i <= n && rc == 0; i++) {
-            if (i > 1)
+            if (i > 1 && !e->tree)
                 ob_putc(e->out, ',');
             e->path[e->npath++] = (enc_frame_t){NULL, 0, i};
             lua_rawgeti(L, idx, (int)i);
@@ -445,17 +512,19 @@ static int enc_table(encoder_t *e, int idx)
             if (lua_type(L, vidx) == LUA_TFUNCTION && e->on_function) {
                 rc = e->on_function(e, vidx, NULL) == 1 ? 0 : -1;
             } else if (lua_isnil(L, vidx)) {
-                ob_lit(e->out, "null"); /* array_mt tables may have holes */
+                rc = enc_literal(e, 'n'); /* array_mt tables may have holes */
             } else {
                 rc = enc_value(e, vidx);
             }
             lua_pop(L, 1);
             e->npath--;
         }
-        ob_putc(e->out, ']');
+        if (!e->tree)
+            ob_putc(e->out, ']');
     } else {
         int first = 1;
-        ob_putc(e->out, '{');
+        if (!e->tree)
+            ob_putc(e->out, '{');
         lua_pushnil(L);
         while (rc == 0 && lua_next(L, idx) != 0) {
             int vidx = lua_gettop(L);
@@ -481,6 +550,9 @@ static int enc_table(encoder_t *e, int idx)
                     else
                         first = 0;
                 }
+            } else if (e->tree) {
+                if ((rc = enc_text(e, k, klen, 1)) == 0)
+                    rc = enc_value(e, vidx);
             } else {
                 if (!first)
                     ob_putc(e->out, ',');
@@ -495,9 +567,12 @@ static int enc_table(encoder_t *e, int idx)
         }
         if (rc != 0)
             lua_pop(L, 1); /* the key lua_next left */
-        ob_putc(e->out, '}');
+        if (!e->tree)
+            ob_putc(e->out, '}');
     }
     e->nopen--;
+    if (rc == 0 && e->tree)
+        rc = TREE(rjb_end(e->tree));
     return rc;
 }
 
@@ -509,11 +584,9 @@ static int enc_value(encoder_t *e, int idx)
         idx = lua_gettop(L) + idx + 1;
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
-        ob_lit(e->out, "null");
-        return 0;
+        return enc_literal(e, 'n');
     case LUA_TBOOLEAN:
-        if (lua_toboolean(L, idx)) ob_lit(e->out, "true"); else ob_lit(e->out, "false");
-        return 0;
+        return enc_literal(e, lua_toboolean(L, idx) ? 't' : 'f');
     case LUA_TNUMBER:
         return enc_number(e, idx);
     case LUA_TSTRING: {
@@ -525,14 +598,10 @@ static int enc_value(encoder_t *e, int idx)
         return enc_table(e, idx);
     case LUA_TLIGHTUSERDATA: {
         void *p = lua_touserdata(L, idx);
-        if (p == (void *)&rc_null_key) {
-            ob_lit(e->out, "null");
-            return 0;
-        }
-        if (p == (void *)&rc_empty_array_key) {
-            ob_lit(e->out, "[]");
-            return 0;
-        }
+        if (p == (void *)&rc_null_key)
+            return enc_literal(e, 'n');
+        if (p == (void *)&rc_empty_array_key)
+            return enc_literal(e, 'a');
         return enc_fail(e, "a light userdata can't be converted to JSON (use ruddercore.null for null)");
     }
     default:
@@ -558,6 +627,33 @@ static int rc_encode(lua_State *L, int idx, rbuf_t *out, char *err, size_t errsz
     if (rc != 0)
         snprintf(err, errsz, "%s", e.err);
     return rc;
+}
+
+/* The event table at idx as the core's tree, built in the caller's arena scope (no JSON
+ * text in between).  NULL on failure, with "event: <path>: <what>" in err and the error
+ * code in *code; an event the core's limits refuse counts as invalid, as bad text does. */
+static cJSON *rc_event_tree(lua_State *L, int idx, rudder_dest_t *dest, char *err, size_t errsz,
+                            rudder_err_t *code)
+{
+    rj_builder_t tree;
+    rjb_init(&tree, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, 0); /* the encoder checks UTF-8 */
+    encoder_t enc, *e = &enc;
+    enc_init(e, L, NULL);
+    e->tree = &tree;
+    int top = lua_gettop(L);
+    int rc = enc_value(e, idx);
+    lua_settop(L, top);
+    cJSON *root = rjb_take(&tree);
+    if (rc != 0) {
+        rj_delete(root);
+        root = NULL;
+        snprintf(err, errsz, "event: %.480s", e->err);
+        *code = e->code != RUDDER_OK ? e->code : RUDDER_ERR_EVENT;
+        if (tree.err != RUDDER_OK)
+            dest_count_invalid(dest);
+    }
+    rbuf_free(&e->num);
+    return root;
 }
 
 /* The message argument of a call: a table (encoded) or JSON text (used as is). */
@@ -1066,6 +1162,22 @@ static int rc_dest_push(lua_State *L)
     size_t len;
     if (rc_is_closed(L, h))
         return rc_fail(L, "destination is closed", RUDDER_ERR_CLOSED);
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        rudder_err_t e = RUDDER_OK;
+        rj_scope_t scope = rj_scope_open();
+        cJSON *event = rc_event_tree(L, 2, h->dest, err, sizeof err, &e);
+        if (event) {
+            lua_State *saved = h->L;
+            h->L = L;
+            e = dest_push_tree(h->dest, event, err, sizeof err);
+            h->L = saved;
+        }
+        rj_scope_close(scope);
+        if (e != RUDDER_OK && e != RUDDER_ERR_IGNORED)
+            return rc_fail(L, err, e);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
     buf = rc_buf_take(h, &local);
     if (rc_arg_json(L, 2, buf, &text, &len, err, sizeof err) != 0) {
         rc_buf_give(h, buf);
@@ -1095,6 +1207,22 @@ static int rc_dest_map(lua_State *L)
     size_t len;
     if (h->dest == NULL)
         return rc_fail(L, "destination is gone", RUDDER_ERR_CLOSED);
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        rudder_err_t e = RUDDER_OK;
+        char *calls = NULL;
+        rj_scope_t scope = rj_scope_open();
+        cJSON *event = rc_event_tree(L, 2, h->dest, err, sizeof err, &e);
+        if (event) {
+            lua_State *saved = h->L;
+            h->L = L;
+            calls = dest_map_tree(h->dest, event, &e, err, sizeof err);
+            h->L = saved;
+        }
+        rj_scope_close(scope);
+        if (calls == NULL)
+            return rc_fail(L, err, e != RUDDER_OK ? e : RUDDER_ERR_NO_MEMORY);
+        return rc_push_owned_json(L, calls);
+    }
     if (rc_arg_json(L, 2, &buf, &text, &len, err, sizeof err) != 0) {
         rbuf_free(&buf);
         char msg[RC_ERRSTR + 16];

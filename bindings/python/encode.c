@@ -135,6 +135,7 @@ static int put_int(enc_t *e, PyObject *o) {
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (v == -1 && PyErr_Occurred()) return -1;
     if (!overflow) {
+        if (e->tree) return TREE(rjb_integer(e->tree, v));
         char tmp[24], *p = tmp + sizeof tmp;
         unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
         do {

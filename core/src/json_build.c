@@ -140,6 +140,21 @@ int rjb_number(rj_builder_t *b, const char *literal, size_t n) {
     return attach(b, v);
 }
 
+int rjb_integer(rj_builder_t *b, long long v) {
+    if (v > -1000000000000000LL && v < 1000000000000000LL) { /* up to 15 digits: a plain value, as parsed */
+        if (b->err || count(b, 17)) return -1;
+        return attach(b, rj_number((double)v));
+    }
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return rjb_number(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 int rjb_bool(rj_builder_t *b, int value) {
     if (b->err || count(b, 6)) return -1;
     return attach(b, rj_bool(value));

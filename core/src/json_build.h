@@ -38,6 +38,8 @@ int rjb_key(rj_builder_t *b, const char *s, size_t n);
 int rjb_string(rj_builder_t *b, const char *s, size_t n);
 /* A JSON number literal ("42", "0.1", "1e+16", "18446744073709551616"). */
 int rjb_number(rj_builder_t *b, const char *literal, size_t n);
+/* An integer: the same node rjb_number would make from its decimal text, faster. */
+int rjb_integer(rj_builder_t *b, long long v);
 int rjb_bool(rj_builder_t *b, int value);
 int rjb_null(rj_builder_t *b);
 /* The finished tree (the builder lets go of it), or NULL when it failed or is unfinished;

@@ -21,22 +21,53 @@ static inline int textscan_special1(unsigned char c, int stop_at_high_bytes) {
     return c < 0x20 || c == '"' || c == '\\' || (stop_at_high_bytes && c >= 0x80);
 }
 
+static inline uint64_t textscan_load4(const char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* Length of the plain prefix of s[0..n): the index of the first byte that needs
  * attention, or n.  The lowest flagged byte of a word is always a true one (borrows only
- * run upwards from a true hit), so on little-endian machines its index is exact. */
+ * run upwards from a true hit), so on little-endian machines its index is exact.  Most
+ * strings in events are short, so no byte loop: a string under 8 bytes is read as one
+ * word from overlapping loads, and a longer one's tail as the last 8 bytes (the bytes
+ * before the tail are already known plain, so the first flagged byte is still exact). */
 static inline size_t textscan_plain_prefix(const char *s, size_t n, int stop_at_high_bytes) {
-    size_t i = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    while (i + 8 <= n) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        uint64_t t = textscan_special8(w, stop_at_high_bytes);
-        if (t) return i + ((size_t)__builtin_ctzll(t) >> 3);
-        i += 8;
+    uint64_t w, t;
+    if (n < 8) {
+        if (n >= 4) { /* bytes 0-3, then n-4 .. n-1 */
+            w = textscan_load4(s) | textscan_load4(s + n - 4) << 32;
+            t = textscan_special8(w, stop_at_high_bytes);
+            if (!t) return n;
+            size_t k = (size_t)__builtin_ctzll(t) >> 3;
+            return k < 4 ? k : n - 8 + k;
+        }
+        if (n == 0) return 0;
+        /* bytes 0, n/2, n-1 (all of a 1-3 byte string), padded with plain 'a' */
+        w = 0x6161616161000000ULL | (uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[n >> 1] << 8 |
+            (uint64_t)(unsigned char)s[n - 1] << 16;
+        t = textscan_special8(w, stop_at_high_bytes);
+        if (!t) return n;
+        size_t k = (size_t)__builtin_ctzll(t) >> 3;
+        return k == 0 ? 0 : k == 1 ? n >> 1 : n - 1;
     }
-#endif
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        t = textscan_special8(w, stop_at_high_bytes);
+        if (t) return i + ((size_t)__builtin_ctzll(t) >> 3);
+    }
+    if (i == n) return n;
+    memcpy(&w, s + n - 8, 8);
+    t = textscan_special8(w, stop_at_high_bytes);
+    return t ? n - 8 + ((size_t)__builtin_ctzll(t) >> 3) : n;
+#else
+    size_t i = 0;
     while (i < n && !textscan_special1((unsigned char)s[i], stop_at_high_bytes)) i++;
     return i;
+#endif
 }
 
 #endif

@@ -154,6 +154,8 @@ static void build_sample(rj_builder_t *b) {
     rjb_key(b, "n", 1); rjb_begin(b, 0);
     const char *nums[] = {"1", "-0", "2.50", "1e+16", "18446744073709551616", "0.1", "-42"};
     for (int i = 0; i < 7; i++) rjb_number(b, nums[i], strlen(nums[i]));
+    const long long ints[] = {0, -7, 999999999999999LL, 1000000000000000LL, -9223372036854775807LL - 1};
+    for (int i = 0; i < 5; i++) rjb_integer(b, ints[i]);
     rjb_end(b);
     rjb_key(b, "s\"k", 3); rjb_string(b, "tab\tquote\"\xc3\xa9", 12);
     rjb_key(b, "e", 1); rjb_begin(b, 1); rjb_end(b);
@@ -162,7 +164,7 @@ static void build_sample(rj_builder_t *b) {
 }
 
 static void test_builder_makes_the_parsed_tree(void) {
-    const char *text = "{\"n\":[1,-0,2.50,1e+16,18446744073709551616,0.1,-42],\"s\\\"k\":\"tab\\tquote\\\"\xc3\xa9\","
+    const char *text = "{\"n\":[1,-0,2.50,1e+16,18446744073709551616,0.1,-42,0,-7,999999999999999,1000000000000000,-9223372036854775808],\"s\\\"k\":\"tab\\tquote\\\"\xc3\xa9\","
                        "\"e\":{},\"a\":[true,false,null]}";
     for (int in_arena = 0; in_arena < 2; in_arena++) {
         rj_scope_t scope = in_arena ? rj_scope_open() : rj_scope_heap();

@@ -293,6 +293,62 @@ describe("ruddercore.destination", function()
         assert.equal("u2", evs[2].userId)
     end)
 
+    -- A table event goes straight into the core's tree (no JSON text); nothing may change.
+    it("maps a table event exactly as its JSON text", function()
+        local d = assert(ruddercore.destination({
+            settings = { writeKey = "k", dataPlaneUrl = dp.url },
+            mapping = { page = { view = { name = "Page Viewed", data = { map = {
+                all = "data", first = "data.list.0", text = "data.text" } } } } },
+        }))
+        local ev = event(1)
+        ev.data = {
+            int = 42, neg = -7, float = 0.1, whole = 3.0, big = 2 ^ 60, tiny = 1e-300,
+            text = 'quote " backslash \\ newline \n tab \t \u{e9}', empty = "",
+            list = { 1, "a", true, false }, nested = { a = { b = { { c = 1 } } } },
+            none = ruddercore.empty_array, obj = {},
+        }
+        local from_table = assert(d:map(ev))
+        local from_text = assert(d:map(assert(ruddercore.encode(ev))))
+        assert.same(from_text, from_table)
+        local props = from_table[1][2].properties
+        assert.equal(ev.data.text, props.text)
+        assert.equal(1, props.first)
+        assert.equal(0.1, props.all.float)
+        assert.is_true(d:close(0))
+    end)
+
+    it("names the path of an event the core's limits refuse, counts it, goes on", function()
+        local d = assert(ruddercore.destination({
+            settings = { writeKey = "k", dataPlaneUrl = dp.url, flushAt = 1 },
+        }))
+        local deep = {}
+        local cur = deep
+        for _ = 1, 40 do
+            cur.x = {}
+            cur = cur.x
+        end
+        local ev = event(1)
+        ev.data = deep
+        local ok, err, code = d:push(ev)
+        assert.is_nil(ok)
+        assert.matches("^event: data%.x%.x.*deeper than 32 levels", err)
+        assert.equal("RUDDER_ERR_TOO_DEEP", code)
+        ev.data = { s = "a\0b" }
+        ok, err, code = d:push(ev)
+        assert.is_nil(ok)
+        assert.matches("data%.s: .*NUL", err)
+        ev.data = { s = ("x"):rep(1024 * 1024) }
+        ok, err, code = d:map(ev)
+        assert.is_nil(ok)
+        assert.matches("bytes of JSON", err)
+        assert.equal("RUDDER_ERR_TOO_LARGE", code)
+        assert.equal(3, d:stats().invalid)
+        assert.is_true(d:push(event(2)))
+        assert.is_true(d:flush(10000))
+        assert.equal(1, dp:wait_events(1).events)
+        assert.is_true(d:close())
+    end)
+
     it("__gc closes the destination and delivers its events", function()
         do
             local d = assert(ruddercore.destination({
