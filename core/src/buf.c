@@ -24,7 +24,6 @@ int rbuf_grow(rbuf_t *b, size_t extra) {
     return 0;
 }
 
-void rbuf_puts(rbuf_t *b, const char *s) { rbuf_append(b, s, strlen(s)); }
 
 void rbuf_printf(rbuf_t *b, const char *fmt, ...) {
     va_list ap;

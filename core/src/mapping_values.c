@@ -61,10 +61,17 @@ cJSON *mv_dup(const cJSON *v) { return rj_dup(v); }
 
 const cJSON *mv_own(const cJSON *obj, const char *key, size_t n) {
     if (!obj || (obj->type & 0xFF) != cJSON_Object) return NULL;
+    if (n == 0) {
+        for (const cJSON *c = obj->child; c; c = c->next)
+            if (c->string && !c->string[0]) return c;
+        return NULL;
+    }
+    /* the hot loop of every lookup: one byte compared per member until the first matches */
+    const char k0 = key[0];
     for (const cJSON *c = obj->child; c; c = c->next) {
         const char *s = c->string;
-        if (!s || (n && s[0] != key[0])) continue;
-        size_t i = 0; /* stops at s's terminator: s may be shorter than n */
+        if (!s || s[0] != k0) continue;
+        size_t i = 1; /* stops at s's terminator: s may be shorter than n */
         while (i < n && s[i] == key[i]) i++;
         if (i == n && s[n] == '\0') return c;
     }
