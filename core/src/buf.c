@@ -67,6 +67,17 @@ static inline void copy_short(char *o, const char *s, size_t n) {
     }
 }
 
+void rbuf_json_plain(rbuf_t *b, const char *s, size_t n) {
+    if (rbuf_reserve(b, n + 2) != 0) return;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    copy_short(o, s, n);
+    o += n;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+}
+
 void rbuf_json_string(rbuf_t *b, const char *s, size_t n) {
     static const char HEX[] = "0123456789abcdef";
     /* worst case every byte becomes \u00XX: reserve once, then write without checks */

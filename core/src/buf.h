@@ -42,6 +42,8 @@ static inline void rbuf_putc(rbuf_t *b, char c) {
 void rbuf_printf(rbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s[0..n) as a JSON string literal with quotes; escapes control chars, '"', '\\'. */
 void rbuf_json_string(rbuf_t *b, const char *s, size_t n);
+/* The same for text known to need no escaping: quotes and a copy. */
+void rbuf_json_plain(rbuf_t *b, const char *s, size_t n);
 const char *rbuf_cstr(rbuf_t *b);           /* "" when empty */
 char *rbuf_detach(rbuf_t *b);               /* returns malloc'd text (caller frees), resets b */
 

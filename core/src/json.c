@@ -15,6 +15,7 @@ typedef struct parser {
     char *errstr;
     size_t errstr_size;
     char *insitu; /* in an arena: a private copy of s whose plain strings become the values */
+    int plain;    /* the last string had no escapes: it needs none when printed either */
 } parser_t;
 
 static void fail(parser_t *p, rudder_err_t err, const char *what) {
@@ -131,6 +132,7 @@ static char *parse_string(parser_t *p) {
                 out = str_copy(p, p->s + start, p->i - start);
             }
             p->i++;
+            p->plain = 1;
             return out;
         }
         if (c == '\\') break;
@@ -143,6 +145,7 @@ static char *parse_string(parser_t *p) {
     }
     if (p->i >= p->n) { fail(p, RUDDER_ERR_INVALID_JSON, "unterminated string"); return NULL; }
     /* slow path: escapes */
+    p->plain = 0;
     rbuf_t b = RBUF_INIT;
     rbuf_append(&b, p->s + start, p->i - start);
     while (p->i < p->n) {
@@ -284,18 +287,23 @@ static cJSON *parse_container(parser_t *p, int is_object) {
     if (p->i < p->n && p->s[p->i] == (is_object ? '}' : ']')) { p->i++; p->depth--; return node; }
     for (;;) {
         char *key = NULL;
+        int key_plain = 0;
         if (is_object) {
             skip_ws(p);
             if (p->i >= p->n || p->s[p->i] != '"') { fail(p, RUDDER_ERR_INVALID_JSON, "expected a string key"); goto bad; }
             key = parse_string(p);
             if (!key) goto bad;
+            key_plain = p->plain;
             skip_ws(p);
             if (p->i >= p->n || p->s[p->i] != ':') { str_free(key); fail(p, RUDDER_ERR_INVALID_JSON, "expected ':'"); goto bad; }
             p->i++;
         }
         cJSON *child = parse_value(p);
         if (!child) { str_free(key); goto bad; }
-        if (key) child->string = key;
+        if (key) {
+            child->string = key;
+            if (key_plain) child->type |= RJ_PLAIN_KEY;
+        }
         /* append in O(1): cJSON keeps head->prev as the tail */
         if (!tail) { node->child = child; child->prev = child; }
         else { tail->next = child; child->prev = tail; node->child->prev = child; }
@@ -327,7 +335,7 @@ static cJSON *parse_value(parser_t *p) {
         if (!s) return NULL;
         cJSON *v = rj_null();
         if (!v) { str_free(s); fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
-        v->type = cJSON_String | (v->type & RJ_IN_ARENA);
+        v->type = cJSON_String | (v->type & RJ_IN_ARENA) | (p->plain ? RJ_PLAIN_TEXT : 0);
         v->valuestring = s;
         return v;
     }
@@ -453,7 +461,7 @@ static char value_kind(char c) {
 
 int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
                    rudder_err_t *err, char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL};
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0};
     if (errstr && errstr_size) errstr[0] = '\0';
     int count = 0;
     if (!text) { fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text"); goto out; }
@@ -510,7 +518,7 @@ out:
 
 cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
                 char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL};
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0};
     if (errstr && errstr_size) errstr[0] = '\0';
     cJSON *v = NULL;
     rj_arena_t *arena = rj_arena_current();
@@ -566,7 +574,10 @@ void rj_print_to(const cJSON *v, rbuf_t *out) {
     case cJSON_False: rbuf_puts(out, "false"); return;
     case cJSON_True: rbuf_puts(out, "true"); return;
     case cJSON_Number: print_number(v, out); return;
-    case cJSON_String: rbuf_json_string(out, v->valuestring, strlen(v->valuestring)); return;
+    case cJSON_String:
+        if (v->type & RJ_PLAIN_TEXT) rbuf_json_plain(out, v->valuestring, strlen(v->valuestring));
+        else rbuf_json_string(out, v->valuestring, strlen(v->valuestring));
+        return;
     case cJSON_Raw: rbuf_puts(out, v->valuestring ? v->valuestring : "null"); return;
     case cJSON_Array: {
         rbuf_putc(out, '[');
@@ -582,7 +593,8 @@ void rj_print_to(const cJSON *v, rbuf_t *out) {
         for (const cJSON *c = v->child; c; c = c->next) {
             if (c != v->child) rbuf_putc(out, ',');
             const char *k = c->string ? c->string : "";
-            rbuf_json_string(out, k, strlen(k));
+            if (c->type & RJ_PLAIN_KEY) rbuf_json_plain(out, k, strlen(k));
+            else rbuf_json_string(out, k, strlen(k));
             rbuf_putc(out, ':');
             rj_print_to(c, out);
         }

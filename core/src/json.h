@@ -68,6 +68,12 @@ static inline int rj_is_bool(const cJSON *v) { return v && (v->type & (cJSON_Tru
  * frees heap nodes and skips arena ones, so mixed trees are fine.  Use rj_add/rj_replace
  * rather than cJSON's adders and replacers, which allocate and free with the heap. */
 #define RJ_IN_ARENA 0x8000 /* node type bit: the node and its strings live in an arena */
+/* Node type bits the printer trusts: the value string (RJ_PLAIN_TEXT) or the member name
+ * (RJ_PLAIN_KEY) has nothing JSON must escape, so it is copied without a scan.  Set only
+ * where that is known for free (the parser's fast path, the builder's scan, literal keys);
+ * anything that changes a node's string must clear them (rj_set_key, rj_add_const do). */
+#define RJ_PLAIN_TEXT 0x2000
+#define RJ_PLAIN_KEY 0x1000
 
 cJSON *rj_object(void);
 cJSON *rj_array(void);

@@ -1,6 +1,7 @@
 /* json_build.c — a JSON tree built value by value (json_build.h). */
 #include "json_build.h"
 #include "arena.h"
+#include "textscan.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -32,7 +33,9 @@ static int count(rj_builder_t *b, size_t n) {
 }
 
 /* Text a JSON string may hold: valid UTF-8 when the host's strings are bytes, no NUL
- * (the tree's strings are C strings, and rj_parse refuses \u0000 too). */
+ * (the tree's strings are C strings, and rj_parse refuses \u0000 too).  Returns 1 when
+ * the text also needs no escaping (the usual case: the same scan tells both), 0 when it
+ * does, -1 when it is refused. */
 static int check_text(rj_builder_t *b, const char *s, size_t n) {
     size_t bad_at;
     if (b->check_utf8 && !rj_utf8_check(s, n, &bad_at)) {
@@ -40,7 +43,8 @@ static int check_text(rj_builder_t *b, const char *s, size_t n) {
         snprintf(why, sizeof why, "string is not valid UTF-8 (byte %zu)", bad_at + 1);
         return fail(b, RUDDER_ERR_INVALID_UTF8, why);
     }
-    if (n && memchr(s, 0, n)) return fail(b, RUDDER_ERR_INVALID_JSON, "a NUL character (\\u0000) is not allowed in strings");
+    if (textscan_plain_prefix(s, n, 0) == n) return 1; /* no control byte, so no NUL */
+    if (memchr(s, 0, n)) return fail(b, RUDDER_ERR_INVALID_JSON, "a NUL character (\\u0000) is not allowed in strings");
     return 0;
 }
 
@@ -70,6 +74,7 @@ static int attach(rj_builder_t *b, cJSON *v) {
         memcpy(k, b->key, b->key_len);
         k[b->key_len] = '\0';
         v->string = k;
+        if (b->key_plain) v->type |= RJ_PLAIN_KEY;
         b->key = NULL;
     }
     /* append in O(1): cJSON keeps head->prev as the tail */
@@ -106,14 +111,17 @@ int rjb_end(rj_builder_t *b) {
 }
 
 int rjb_key(rj_builder_t *b, const char *s, size_t n) {
-    if (b->err || check_text(b, s, n) || count(b, n + 4)) return -1;
+    int plain;
+    if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 4)) return -1;
+    b->key_plain = plain;
     b->key = s;
     b->key_len = n;
     return 0;
 }
 
 int rjb_string(rj_builder_t *b, const char *s, size_t n) {
-    if (b->err || check_text(b, s, n) || count(b, n + 3)) return -1;
+    int plain;
+    if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 3)) return -1;
     cJSON *v;
     if (b->arena) { /* the node and its text in one piece of the arena */
         v = rj_arena_node(b->arena, cJSON_String, n + 1);
@@ -125,6 +133,7 @@ int rjb_string(rj_builder_t *b, const char *s, size_t n) {
     } else {
         v = rj_string_n(s, n);
     }
+    if (v && plain) v->type |= RJ_PLAIN_TEXT;
     return attach(b, v);
 }
 

@@ -22,6 +22,7 @@ typedef struct rj_builder {
     size_t bytes, max_bytes;    /* about the JSON text's size: what rj_parse's limit counts */
     const char *key;            /* the pending member name (the caller's memory) */
     size_t key_len;
+    int key_plain;              /* it needs no JSON escaping */
     int check_utf8;             /* strings come from a host that may hold any bytes (Lua) */
     struct rj_arena *arena;     /* where nodes go: the scope's arena at init, or the heap */
     rudder_err_t err;

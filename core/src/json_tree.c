@@ -110,7 +110,7 @@ int rj_set_key(cJSON *item, const char *key) {
     char *k = copy_like(item, key, strlen(key));
     if (!k) return -1;
     drop_key(item);
-    item->type &= ~cJSON_StringIsConst;
+    item->type &= ~(cJSON_StringIsConst | RJ_PLAIN_KEY);
     item->string = k;
     return 0;
 }
@@ -142,7 +142,7 @@ void rj_add_const(cJSON *obj, const char *key, cJSON *item) {
     if (!obj || !item) return;
     drop_key(item);
     item->string = (char *)key;
-    item->type |= cJSON_StringIsConst;
+    item->type = (item->type & ~RJ_PLAIN_KEY) | cJSON_StringIsConst;
     rj_append(obj, item);
 }
 

@@ -19,9 +19,22 @@
 
 /* ---- values ---------------------------------------------------------------------- */
 cJSON *mv_undef_new(void);                 /* an undefined array element */
-int mv_is_undef(const cJSON *v);           /* NULL or an undefined element */
-int mv_truthy(const cJSON *v);             /* JavaScript truthiness */
-int mv_is_plain_object(const cJSON *v);
+/* The three below are asked for every Value of every event: inline. */
+static inline int mv_is_undef(const cJSON *v) { return !v || (v->type & MV_UNDEF_FLAG); } /* NULL or an undefined element */
+
+static inline int mv_truthy(const cJSON *v) { /* JavaScript truthiness */
+    if (mv_is_undef(v)) return 0;
+    switch (v->type & 0xFF) {
+    case cJSON_False:
+    case cJSON_NULL:
+    case cJSON_Invalid: return 0;
+    case cJSON_Number: return v->valuedouble != 0 && v->valuedouble == v->valuedouble; /* NaN is falsy */
+    case cJSON_String: return v->valuestring && v->valuestring[0];
+    default: return 1; /* true, objects, arrays (even empty) */
+    }
+}
+
+static inline int mv_is_plain_object(const cJSON *v) { return v && (v->type & 0xFF) == cJSON_Object; }
 int mv_is_property(const cJSON *v);        /* §1.3: rejects null anywhere */
 int mv_strict_equal(const cJSON *a, const cJSON *b); /* JS ===: objects never equal */
 cJSON *mv_dup(const cJSON *v);             /* deep copy; NULL stays NULL */

@@ -108,7 +108,10 @@ static int do_map(map_ctx_t *c, const cJSON *input, const cJSON *map, const cJSO
     cJSON *obj = rj_object();
     for (const cJSON *e = map->child; e; e = e->next) {
         cJSON *r = map_value(c, input, e, consent);
-        if (r) rj_add_const(obj, e->string, r); /* key owned by the config, which outlives results */
+        if (r) { /* key owned by the config, which outlives results; so is its plainness */
+            rj_add_const(obj, e->string, r);
+            r->type |= e->type & RJ_PLAIN_KEY;
+        }
     }
     rj_delete(*result);
     *result = obj;

@@ -11,21 +11,6 @@ cJSON *mv_undef_new(void) {
     return n;
 }
 
-int mv_is_undef(const cJSON *v) { return !v || (v->type & MV_UNDEF_FLAG); }
-
-int mv_truthy(const cJSON *v) {
-    if (mv_is_undef(v)) return 0;
-    switch (v->type & 0xFF) {
-    case cJSON_False:
-    case cJSON_NULL:
-    case cJSON_Invalid: return 0;
-    case cJSON_Number: return v->valuedouble != 0 && !isnan(v->valuedouble);
-    case cJSON_String: return v->valuestring && v->valuestring[0];
-    default: return 1; /* true, objects, arrays (even empty) */
-    }
-}
-
-int mv_is_plain_object(const cJSON *v) { return v && (v->type & 0xFF) == cJSON_Object; }
 
 int mv_is_property(const cJSON *v) {
     if (mv_is_undef(v)) return 1;

@@ -218,6 +218,41 @@ static void test_builder_limits(void) {
     CHECK(rjb_take(&b) == NULL, "an unfinished tree is not handed out");
 }
 
+/* Strings the printer copies without a scan (RJ_PLAIN_*) must really need no escaping,
+ * and a string or key changed later must be escaped again. */
+static void test_plain_strings_stay_valid_json(void) {
+    const char *text = "{\"plain\":\"abc\",\"esc\\\"key\":\"q\\\"uote\",\"nl\":\"a\\nb\",\"u\":\"\xc3\xa9\"}";
+    rj_scope_t scope = rj_scope_open();
+    cJSON *v = rj_parse(text, strlen(text), 0, NULL, NULL, 0);
+    CHECK(v && (v->child->type & RJ_PLAIN_TEXT) && (v->child->type & RJ_PLAIN_KEY), "a string without escapes is plain");
+    CHECK(!(v->child->next->type & RJ_PLAIN_TEXT) && !(v->child->next->type & RJ_PLAIN_KEY), "an escaped one is not");
+    char *out = rj_print(v);
+    CHECK_EQ_STR(out, text);
+    free(out);
+    rj_set_key(v->child, "new\"key");          /* the plain key is replaced */
+    cJSON *c = v->child;
+    rj_add_const(v, "also\"const", rj_dup(c)); /* a const key is not trusted either */
+    out = rj_print(v);
+    CHECK(strstr(out, "\"new\\\"key\":\"abc\"") != NULL && strstr(out, "\"also\\\"const\":\"abc\"") != NULL,
+          "changed keys are escaped: %s", out);
+    free(out);
+    rj_builder_t b;
+    rjb_init(&b, 8, 0, 0);
+    rjb_begin(&b, 1);
+    rjb_key(&b, "k\n", 2);
+    rjb_string(&b, "tab\there", 8);
+    rjb_key(&b, "ok", 2);
+    rjb_string(&b, "fine", 4);
+    rjb_end(&b);
+    cJSON *t = rjb_take(&b);
+    CHECK(t && !(t->child->type & (RJ_PLAIN_TEXT | RJ_PLAIN_KEY)) && (t->child->next->type & RJ_PLAIN_TEXT),
+          "the builder's scan marks only plain text");
+    out = rj_print(t);
+    CHECK_EQ_STR(out, "{\"k\\n\":\"tab\\there\",\"ok\":\"fine\"}");
+    free(out);
+    rj_scope_close(scope);
+}
+
 int main(void) {
     RUN(test_numbers_keep_their_text);
     RUN(test_created_numbers_print_like_js);
@@ -229,5 +264,6 @@ int main(void) {
     RUN(test_arena_gives_back_big_blocks);
     RUN(test_builder_makes_the_parsed_tree);
     RUN(test_builder_limits);
+    RUN(test_plain_strings_stay_valid_json);
     return check_summary();
 }

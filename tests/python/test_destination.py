@@ -126,7 +126,8 @@ ODD_VALUES = {
 def test_python_event_maps_exactly_as_its_json_text(dataplane):
     """push/map of a dict skip JSON text; what the core sees must not change."""
     mapping = {"product": {"view": {"name": "Product Viewed", "data": {"map": {
-        "all": "data", "big": "data.big", "text": "data.text", "first": "data.list.0"}}}}}
+        "all": "data", "big": "data.big", "text": "data.text", "first": "data.list.0",
+        'qu"o\nte': "data.text"}}}}}
     ev = walker_event("product view", data=ODD_VALUES)
     with ruddercore.Destination(config(dataplane.url, mapping)) as dest:
         from_values = dest.map(ev)
@@ -134,16 +135,19 @@ def test_python_event_maps_exactly_as_its_json_text(dataplane):
     assert from_values == from_text
     props = from_values[0][1]["properties"]
     assert props["big"] == 2**70 and props["text"] == ODD_VALUES["text"] and props["first"] == 1
+    assert props['qu"o\nte'] == ODD_VALUES["text"]   # a mapping key that JSON must escape
     assert props["all"]["dec"] == decimal.Decimal("1.10") or props["all"]["dec"] == 1.1
     assert props["all"]["when"] == "2024-01-02T03:04:05.000678+00:00"
 
 
 def test_python_event_reaches_the_data_plane_unchanged(dataplane):
-    mapping = {"product": {"view": {"data": {"map": {"all": "data"}}}}}
+    mapping = {"product": {"view": {"data": {"map": {"all": "data", 'k"\x01': "data.text"}}}}}
     with ruddercore.Destination(config(dataplane.url, mapping), flush_interval=50) as dest:
         dest.push(walker_event("product view", data=ODD_VALUES))
         assert dest.flush(30) == 0
-    got = dataplane.wait_events(1)[0]["properties"]["all"]
+    props = dataplane.wait_events(1)[0]["properties"]
+    assert props['k"\x01'] == ODD_VALUES["text"]
+    got = props["all"]
     assert got["big"] == 2**70 and got["tenth"] == 0.1 and got["one"] == 1.0
     assert got["text"] == ODD_VALUES["text"] and got["list"] == [1, "a", True, False, [], {}]
     assert got["tuple"] == [1, 2] and got["7"] == "an int key" and got[""] == "an empty key"
