@@ -77,9 +77,4 @@ static inline void *rj_arena_alloc(rj_arena_t *a, size_t n) {
     return rj_arena_alloc_slow(a, n);
 }
 
-/* A zeroed JSON node (cJSON) of type, marked as an arena node, with extra bytes after it
- * for its string (json_tree.c). */
-struct cJSON;
-struct cJSON *rj_arena_node(rj_arena_t *a, int type, size_t extra);
-
 #endif

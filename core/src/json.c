@@ -16,6 +16,7 @@ typedef struct parser {
     size_t errstr_size;
     char *insitu; /* in an arena: a private copy of s whose plain strings become the values */
     int plain;    /* the last string had no escapes: it needs none when printed either */
+    rj_arena_t *arena; /* where nodes go (NULL: the heap), looked up once per parse */
 } parser_t;
 
 static void fail(parser_t *p, rudder_err_t err, const char *what) {
@@ -87,6 +88,18 @@ static int hex4(const char *s, unsigned *out) {
 }
 
 /* Frees a string from rj_str_alloc when it came from the heap. */
+/* A new node where the parse builds (json_tree.c's rules, without a lookup per node). */
+static inline cJSON *p_node(parser_t *p, int type) {
+    if (p->arena) return rj_arena_node(p->arena, type, 0);
+    switch (type) {
+    case cJSON_Object: return rj_object();
+    case cJSON_Array: return rj_array();
+    case cJSON_True: return rj_bool(1);
+    case cJSON_False: return rj_bool(0);
+    default: return rj_null();
+    }
+}
+
 static void str_free(char *s) {
     if (!rj_arena_current()) free(s);
 }
@@ -115,8 +128,9 @@ static void put_utf8(rbuf_t *b, unsigned cp) {
 
 /* Parses a string at p->i (which is at '"'); returns a NUL-terminated copy from
  * rj_str_alloc (the arena inside a scope, else the heap). */
-static char *parse_string(parser_t *p) {
-    p->i++; /* opening quote */
+/* A string's text from p->i (just past the opening quote) when the quick look in
+ * parse_string did not settle it: UTF-8 to check, escapes, errors, or no arena copy. */
+static __attribute__((noinline)) char *parse_string_rest(parser_t *p) {
     size_t start = p->i;
     /* fast path: no escapes */
     while (p->i < p->n) {
@@ -207,6 +221,22 @@ bad:
     return NULL;
 }
 
+/* The usual string: plain ASCII up to its closing quote, parsed in an arena copy of the
+ * text, so the value is the copy itself with the quote made its terminator.  Kept small
+ * (and inline) because every key and most values go through here. */
+static inline __attribute__((always_inline)) char *parse_string(parser_t *p) {
+    size_t start = ++p->i; /* past the opening quote */
+    size_t end = start + textscan_plain_prefix(p->s + start, p->n - start, 1);
+    if (end < p->n && p->s[end] == '"' && p->insitu) {
+        char *out = p->insitu + start;
+        out[end - start] = '\0';
+        p->i = end + 1;
+        p->plain = 1;
+        return out;
+    }
+    return parse_string_rest(p);
+}
+
 /* Validates the number grammar at p->i and advances past it. */
 static int scan_number(parser_t *p) {
     if (p->i < p->n && p->s[p->i] == '-') p->i++;
@@ -279,7 +309,7 @@ static cJSON *parse_value(parser_t *p);
 
 static cJSON *parse_container(parser_t *p, int is_object) {
     if (++p->depth > p->max_depth) { fail(p, RUDDER_ERR_TOO_DEEP, "nesting deeper than the limit"); return NULL; }
-    cJSON *node = is_object ? rj_object() : rj_array();
+    cJSON *node = p_node(p, is_object ? cJSON_Object : cJSON_Array);
     if (!node) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
     cJSON *tail = NULL;
     p->i++;
@@ -333,20 +363,20 @@ static cJSON *parse_value(parser_t *p) {
     case '"': {
         char *s = parse_string(p);
         if (!s) return NULL;
-        cJSON *v = rj_null();
+        cJSON *v = p_node(p, cJSON_NULL);
         if (!v) { str_free(s); fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
         v->type = cJSON_String | (v->type & RJ_IN_ARENA) | (p->plain ? RJ_PLAIN_TEXT : 0);
         v->valuestring = s;
         return v;
     }
     case 't':
-        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) { p->i += 4; return rj_bool(1); }
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "true", 4) == 0) { p->i += 4; return p_node(p, cJSON_True); }
         break;
     case 'f':
-        if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) { p->i += 5; return rj_bool(0); }
+        if (p->n - p->i >= 5 && memcmp(p->s + p->i, "false", 5) == 0) { p->i += 5; return p_node(p, cJSON_False); }
         break;
     case 'n':
-        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "null", 4) == 0) { p->i += 4; return rj_null(); }
+        if (p->n - p->i >= 4 && memcmp(p->s + p->i, "null", 4) == 0) { p->i += 4; return p_node(p, cJSON_NULL); }
         break;
     default:
         if (c == '-' || (c >= '0' && c <= '9')) return parse_number(p);
@@ -461,7 +491,7 @@ static char value_kind(char c) {
 
 int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
                    rudder_err_t *err, char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0};
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0, NULL};
     if (errstr && errstr_size) errstr[0] = '\0';
     int count = 0;
     if (!text) { fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text"); goto out; }
@@ -518,10 +548,11 @@ out:
 
 cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
                 char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0};
+    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0, NULL};
     if (errstr && errstr_size) errstr[0] = '\0';
     cJSON *v = NULL;
     rj_arena_t *arena = rj_arena_current();
+    p.arena = arena;
     if (text && arena && (p.insitu = rj_arena_alloc(arena, len + 1)) != NULL) {
         memcpy(p.insitu, text, len);
         p.insitu[len] = '\0';

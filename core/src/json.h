@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include "ruddercore.h"
 #include "buf.h"
+#include "arena.h"
 
 #define RJ_DEFAULT_MAX_DEPTH 64
 
@@ -74,6 +75,16 @@ static inline int rj_is_bool(const cJSON *v) { return v && (v->type & (cJSON_Tru
  * anything that changes a node's string must clear them (rj_set_key, rj_add_const do). */
 #define RJ_PLAIN_TEXT 0x2000
 #define RJ_PLAIN_KEY 0x1000
+
+/* A zeroed node of type from arena a (not NULL), with extra bytes after it for its string:
+ * what the tree builders use when they already know their arena. */
+static inline cJSON *rj_arena_node(rj_arena_t *a, int type, size_t extra) {
+    cJSON *n = (cJSON *)rj_arena_alloc(a, sizeof *n + extra);
+    if (!n) return NULL;
+    memset(n, 0, sizeof *n);
+    n->type = type | RJ_IN_ARENA;
+    return n;
+}
 
 cJSON *rj_object(void);
 cJSON *rj_array(void);

@@ -10,14 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-cJSON *rj_arena_node(rj_arena_t *a, int type, size_t extra) {
-    cJSON *n = rj_arena_alloc(a, sizeof *n + extra);
-    if (!n) return NULL;
-    memset(n, 0, sizeof *n);
-    n->type = type | RJ_IN_ARENA;
-    return n;
-}
-
 static cJSON *node_new(int type) {
     rj_arena_t *a = rj_arena_current();
     cJSON *n;
