@@ -4,8 +4,8 @@
  *
  *   c_dest_push URL EVENTS CONFIG.json [flushAt]
  *
- * Each event is the walkerOS form of bench_client.c's event, built per call with snprintf
- * outside the timed call.  Prints one JSON line like the other drivers. */
+ * Each event is the walkerOS form of bench_client.c's event (1 024 of them, built before
+ * the clock starts and cycled).  Prints one JSON line like the other drivers. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +30,16 @@ static int make_event(char *out, size_t size, long i)
         "\"user\":{\"id\":\"user-%06ld\",\"session\":\"anon-%06ld\"},\"consent\":{\"functional\":true},"
         "\"timestamp\":%ld,\"trigger\":\"load\",\"source\":{\"type\":\"server\",\"schema\":\"4\"}}",
         i % 5000, i % 9 + 1, i % 100000, i % 100000, 1764000000000L + i);
+}
+
+/* POOL distinct events built before the clock starts and cycled, as the Python, Lua and
+ * Node drivers do: the timed loop measures the SDK, not snprintf (the SDK copies what it
+ * is given, so reuse is safe). */
+#define POOL 1024
+static char pool_text[POOL][1024];
+static int pool_len[POOL];
+static void build_pool(void) {
+    for (long i = 0; i < POOL; i++) pool_len[i] = make_event(pool_text[i], sizeof pool_text[i], i);
 }
 
 static int cmp(const void *a, const void *b)
@@ -66,7 +76,8 @@ int main(int argc, char **argv)
         return 2;
     }
     long n = atol(argv[2]);
-    char err[512], ev[1024];
+    char err[512];
+    build_pool();
     char *config = load_config(argv[3], argv[1], argc > 4 ? argv[4] : NULL);
     if (!config) { fprintf(stderr, "cannot read %s\n", argv[3]); return 1; }
     rudder_dest_t *d = rudder_dest_new(config, strlen(config), NULL, err, sizeof err);
@@ -76,7 +87,8 @@ int main(int argc, char **argv)
     long retries = 0;
     double t0 = now_s();
     for (long i = 0; i < n; i++) {
-        int len = make_event(ev, sizeof ev, i);
+        const char *ev = pool_text[i % POOL];
+        int len = pool_len[i % POOL];
         double c0 = now_s();
         rudder_err_t e;
         while ((e = rudder_dest_push(d, ev, (size_t)len, err, sizeof err)) == RUDDER_ERR_QUEUE_FULL) {

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Destination.push from Python with the network off: the benchmark's walkerOS events and
+config (drivers/walkeros_config.json), nothing sent.  For bench/push_instructions.sh,
+which counts the instructions of each push under callgrind.
+
+    py_push_offline.py [EVENTS]
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+import ruddercore  # noqa: E402
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    config = common.load_walker_config(os.path.join(os.path.dirname(__file__), "walkeros_config.json"))
+    # nothing is sent: the port is never contacted (flushAt/flushInterval out of reach)
+    config["settings"].update({"writeKey": "bench-key", "dataPlaneUrl": "http://127.0.0.1:9",
+                               "maxInternalQueueSize": n + 100, "maxInternalQueueBytes": (n + 100) * 2048,
+                               "flushAt": 20000, "flushInterval": 86400000, "logLevel": "off"})
+    dest = ruddercore.Destination(config)
+    events = common.pool(common.walker_event)
+    push = dest.push
+    for i in range(n):
+        push(events[i & (common.POOL_SIZE - 1)])
+    dest.close(0)
+
+
+if __name__ == "__main__":
+    main()
