@@ -281,11 +281,11 @@ static int enc_tree_fail(encoder_t *e)
  * as_key: the tree's next member name. */
 static int enc_text(encoder_t *e, const char *str, size_t n, int as_key)
 {
+    if (e->tree) /* the builder checks UTF-8 in the same scan as the rest */
+        return TREE(as_key ? rjb_key(e->tree, str, n) : rjb_string(e->tree, str, n));
     size_t bad_at = 0;
     if (!rj_utf8_check(str, n, &bad_at))
         return enc_fail(e, "string is not valid UTF-8 (byte %zu)", bad_at + 1);
-    if (e->tree)
-        return TREE(as_key ? rjb_key(e->tree, str, n) : rjb_string(e->tree, str, n));
     rbuf_json_string(e->out, str, n); /* oom is reported once at the end */
     return 0;
 }
@@ -636,7 +636,7 @@ static cJSON *rc_event_tree(lua_State *L, int idx, rudder_dest_t *dest, char *er
                             rudder_err_t *code)
 {
     rj_builder_t tree;
-    rjb_init(&tree, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, 0); /* the encoder checks UTF-8 */
+    rjb_init(&tree, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, 1); /* Lua strings are bytes: check UTF-8 */
     encoder_t enc, *e = &enc;
     enc_init(e, L, NULL);
     e->tree = &tree;

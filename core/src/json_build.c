@@ -22,7 +22,7 @@ static int fail(rj_builder_t *b, rudder_err_t err, const char *why) {
 }
 
 /* Counts n more bytes of JSON text against the limit. */
-static int count(rj_builder_t *b, size_t n) {
+static inline int count(rj_builder_t *b, size_t n) {
     b->bytes += n;
     if (b->max_bytes && b->bytes > b->max_bytes) {
         char why[96];
@@ -32,11 +32,8 @@ static int count(rj_builder_t *b, size_t n) {
     return 0;
 }
 
-/* Text a JSON string may hold: valid UTF-8 when the host's strings are bytes, no NUL
- * (the tree's strings are C strings, and rj_parse refuses \u0000 too).  Returns 1 when
- * the text also needs no escaping (the usual case: the same scan tells both), 0 when it
- * does, -1 when it is refused. */
-static int check_text(rj_builder_t *b, const char *s, size_t n) {
+/* check_text for text with a special byte: which one, and is it allowed. */
+static __attribute__((noinline)) int check_text_slow(rj_builder_t *b, const char *s, size_t n) {
     size_t bad_at;
     if (b->check_utf8 && !rj_utf8_check(s, n, &bad_at)) {
         char why[96];
@@ -48,9 +45,20 @@ static int check_text(rj_builder_t *b, const char *s, size_t n) {
     return 0;
 }
 
+/* Text a JSON string may hold: valid UTF-8 when the host's strings are bytes, no NUL
+ * (the tree's strings are C strings, and rj_parse refuses \u0000 too).  Returns 1 when
+ * the text also needs no escaping (the usual case: the same scan tells both), 0 when it
+ * does, -1 when it is refused. */
+static inline __attribute__((always_inline)) int check_text(rj_builder_t *b, const char *s, size_t n) {
+    /* one scan settles the usual string: no quote, backslash or control byte (so no NUL),
+     * and when UTF-8 is to be checked, ASCII only */
+    if (textscan_plain_prefix(s, n, b->check_utf8) == n) return 1;
+    return check_text_slow(b, s, n);
+}
+
 /* Puts a new value where the structure says: the root, or the open container's next
  * element or member (under the pending key). */
-static int attach(rj_builder_t *b, cJSON *v) {
+static inline __attribute__((always_inline)) int attach(rj_builder_t *b, cJSON *v) {
     if (!v) return fail(b, RUDDER_ERR_NO_MEMORY, "out of memory");
     if (b->depth == 0) {
         if (b->root) {
