@@ -38,6 +38,7 @@
 #include "destination.h"
 #include "json.h"
 #include "json_build.h"
+#include "textscan.h"
 #include "redisq_client.h"
 
 #include "compat.h"
@@ -283,6 +284,10 @@ static int enc_text(encoder_t *e, const char *str, size_t n, int as_key)
 {
     if (e->tree) /* the builder checks UTF-8 in the same scan as the rest */
         return TREE(as_key ? rjb_key(e->tree, str, n) : rjb_string(e->tree, str, n));
+    if (textscan_plain_prefix(str, n, 1) == n) { /* ASCII with nothing to escape: most strings */
+        rbuf_json_plain(e->out, str, n);
+        return 0;
+    }
     size_t bad_at = 0;
     if (!rj_utf8_check(str, n, &bad_at))
         return enc_fail(e, "string is not valid UTF-8 (byte %zu)", bad_at + 1);

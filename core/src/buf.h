@@ -39,6 +39,14 @@ static inline void rbuf_putc(rbuf_t *b, char c) {
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
+/* Copies src into dst[size] (cut to fit, always terminated): snprintf "%s" without the
+ * format machinery, for the per-event ids. */
+static inline void text_copy(char *dst, size_t size, const char *src) {
+    if (!size) return;
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 void rbuf_printf(rbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s[0..n) as a JSON string literal with quotes; escapes control chars, '"', '\\'. */
 void rbuf_json_string(rbuf_t *b, const char *s, size_t n);

@@ -339,7 +339,7 @@ rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char
     rudder_err_t e = accept(c, message_build_text(type, json, len, &c->mopts, text, msgid, errstr, size),
                             text, msgid, errstr, size);
     trim_thread_buf(text);
-    if (e == RUDDER_OK && msgid_out && msgid_size) snprintf(msgid_out, msgid_size, "%s", msgid);
+    if (e == RUDDER_OK && msgid_out && msgid_size) text_copy(msgid_out, msgid_size, msgid);
     return e;
 }
 

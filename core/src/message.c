@@ -46,7 +46,7 @@ static const char *member_key(const rj_member_t *m, char *buf, size_t size, size
     rbuf_putc(&q, '"');
     cJSON *k = rj_parse(q.data, q.len, 1, NULL, NULL, 0);
     rbuf_free(&q);
-    snprintf(buf, size, "%s", k && rj_is_string(k) ? k->valuestring : "");
+    text_copy(buf, size, k && rj_is_string(k) ? k->valuestring : "");
     rj_delete(k);
     *len = strlen(buf);
     return buf;

@@ -1,5 +1,6 @@
 /* queue.c — intrusive singly linked FIFO; O(1) push, batch detach by bytes. */
 #include "queue.h"
+#include "buf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@ qevent_t *qevent_new(const char *text, size_t len, const char *msgid) {
     e->seq = 0;
     e->enq_mono_ms = 0;
     e->len = len;
-    snprintf(e->msgid, sizeof e->msgid, "%s", msgid ? msgid : "");
+    text_copy(e->msgid, sizeof e->msgid, msgid ? msgid : "");
     memcpy(e->text, text, len);
     e->text[len] = '\0';
     return e;
