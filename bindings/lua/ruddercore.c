@@ -331,42 +331,6 @@ static void ob_int(rbuf_t *b, long long v)
     ob_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
-/* Fast path for the common floats (prices, ratios, timings): at most 6 decimals and
- * below 1e9.  n / 1e6 is correctly rounded, so when it equals d the decimal text
- * reads back as d.  Returns 0 when d does not qualify. */
-static int ob_fixed6(rbuf_t *b, double d)
-{
-    if (!(fabs(d) < 1e9))
-        return 0;
-    long long n = llround(d * 1e6);
-    if ((double)n / 1e6 != d)
-        return 0;
-    if (n < 0) {
-        ob_putc(b, '-');
-        n = -n;
-    }
-    ob_int(b, n / 1000000);
-    int frac = (int)(n % 1000000), digits = 6;
-    if (frac == 0) {
-#if LUA_VERSION_NUM >= 503
-        ob_lit(b, ".0"); /* keep floats floats: 3.0 comes back as a float */
-#endif
-        return 1;
-    }
-    while (frac % 10 == 0) {
-        frac /= 10;
-        digits--;
-    }
-    char tmp[8];
-    tmp[0] = '.';
-    for (int i = digits; i >= 1; i--) {
-        tmp[i] = (char)('0' + frac % 10);
-        frac /= 10;
-    }
-    ob_append(b, tmp, (size_t)digits + 1);
-    return 1;
-}
-
 static int enc_number_text(encoder_t *e, int idx, rbuf_t *o)
 {
     char tmp[64];
@@ -386,8 +350,12 @@ static int enc_number_text(encoder_t *e, int idx, rbuf_t *o)
         return 0;
     }
 #endif
-    if (ob_fixed6(o, d))
+    char fixed[RJ_FIXED6_MAX];
+    size_t flen = rj_format_fixed6(d, fixed);
+    if (flen) {
+        ob_append(o, fixed, flen);
         return 0;
+    }
     /* Shortest text that reads back as the same double. */
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);

@@ -158,7 +158,13 @@ static int put_int(enc_t *e, PyObject *o) {
 static int put_float(enc_t *e, PyObject *o) {
     double d = PyFloat_AS_DOUBLE(o);
     if (!isfinite(d)) return fail(e, PyExc_ValueError, isnan(d) ? "NaN is not valid JSON" : "Infinity is not valid JSON", NULL);
-    /* repr: the shortest text that round-trips ("0.1", "1e+16", "3.0") */
+    /* repr: the shortest text that round-trips ("0.1", "1e+16", "3.0"); the common floats
+     * without Python's dtoa (the same text: repr uses no exponent from 1e-4 up to 1e16) */
+    if (d != 0 ? fabs(d) >= 1e-4 : !signbit(d)) {
+        char fixed[RJ_FIXED6_MAX];
+        size_t n = rj_format_fixed6(d, fixed);
+        if (n) return put_number_text(e, fixed, n);
+    }
     char *s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (!s) return -1;
     int rc = put_number_text(e, s, strlen(s));

@@ -574,6 +574,38 @@ int rj_is_integral(const cJSON *v) {
     return isfinite(d) && floor(d) == d;
 }
 
+size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]) {
+    if (!(fabs(d) < 1e9)) return 0;
+    long long n = llround(d * 1e6);
+    if ((double)n / 1e6 != d) return 0;
+    char *o = out;
+    if (n < 0) {
+        *o++ = '-';
+        n = -n;
+    }
+    char digits[12];
+    int k = 0;
+    long long whole = n / 1000000;
+    do { digits[k++] = (char)('0' + whole % 10); whole /= 10; } while (whole);
+    while (k) *o++ = digits[--k];
+    int frac = (int)(n % 1000000), places = 6;
+    if (frac == 0) {
+        *o++ = '.';
+        *o++ = '0';
+        return (size_t)(o - out);
+    }
+    while (frac % 10 == 0) {
+        frac /= 10;
+        places--;
+    }
+    *o++ = '.';
+    for (int i = places - 1; i >= 0; i--) {
+        o[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return (size_t)(o + places - out);
+}
+
 static void print_number(const cJSON *v, rbuf_t *out) {
     if (v->valuestring) { rbuf_puts(out, v->valuestring); return; }
     double d = v->valuedouble;
@@ -591,6 +623,11 @@ static void print_number(const cJSON *v, rbuf_t *out) {
         return;
     }
     char tmp[32];
+    size_t fixed = rj_format_fixed6(d, tmp); /* not integral here, so never "N.0" */
+    if (fixed) {
+        rbuf_append(out, tmp, fixed);
+        return;
+    }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
         if (strtod(tmp, NULL) == d) break;

@@ -119,6 +119,15 @@ void rj_replace(cJSON *parent, cJSON *old, cJSON *item);
 /* n bytes for a string, from the current arena or the heap (the parser's keys). */
 char *rj_str_alloc(size_t n);
 
+/* The common floats (prices, ratios, timings) as text without a printf/dtoa round trip:
+ * when d is below 1e9 in magnitude and has at most 6 decimals, writes the shortest decimal
+ * that reads back as d ("42.5", "0.125", an integral value as "3.0"; -0 as "0.0") and
+ * returns its length; else returns 0.  n / 1e6 is correctly rounded, so when it equals d
+ * the decimal reads back as d, and with at most 15 significant digits no shorter decimal
+ * names the same double. */
+#define RJ_FIXED6_MAX 24
+size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]);
+
 /* Number value as double; 1 if v is a number. */
 int rj_is_integral(const cJSON *v);
 

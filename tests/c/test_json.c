@@ -253,6 +253,35 @@ static void test_plain_strings_stay_valid_json(void) {
     rj_scope_close(scope);
 }
 
+/* rj_format_fixed6 reads back as the same double, or declines. */
+static void test_fixed6_floats_read_back(void) {
+    char out[RJ_FIXED6_MAX + 1];
+    size_t n = rj_format_fixed6(42.5, out);
+    out[n] = '\0';
+    CHECK_EQ_STR(out, "42.5");
+    n = rj_format_fixed6(-3.0, out);
+    out[n] = '\0';
+    CHECK_EQ_STR(out, "-3.0");
+    n = rj_format_fixed6(0.000001, out);
+    out[n] = '\0';
+    CHECK_EQ_STR(out, "0.000001");
+    CHECK(rj_format_fixed6(1e9, out) == 0 && rj_format_fixed6(0.1234567, out) == 0 &&
+          rj_format_fixed6(1.0 / 3, out) == 0, "values it cannot write exactly are declined");
+    unsigned seed = 99;
+    int bad = 0;
+    for (int i = 0; i < 200000 && !bad; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double d = ((double)(seed >> 4) - 134217728.0) / (double)(1u << (seed % 24));
+        n = rj_format_fixed6(d, out);
+        if (!n) continue;
+        out[n] = '\0';
+        if (strtod(out, NULL) != d) {
+            CHECK(0, "%.17g written as %s", d, out);
+            bad = 1;
+        }
+    }
+}
+
 int main(void) {
     RUN(test_numbers_keep_their_text);
     RUN(test_created_numbers_print_like_js);
@@ -265,5 +294,6 @@ int main(void) {
     RUN(test_builder_makes_the_parsed_tree);
     RUN(test_builder_limits);
     RUN(test_plain_strings_stay_valid_json);
+    RUN(test_fixed6_floats_read_back);
     return check_summary();
 }

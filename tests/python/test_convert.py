@@ -5,6 +5,7 @@ import datetime
 import decimal
 import json
 import math
+import random
 import uuid
 from collections import OrderedDict
 
@@ -55,6 +56,17 @@ def test_datetime_text_matches_isoformat():
                datetime.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.timezone.utc),
                datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=45)))):
         assert ruddercore.to_json(dt) == '"%s"' % dt.isoformat()
+
+
+def test_floats_are_written_as_repr_writes_them():
+    """The common floats skip Python's dtoa: the text must stay exactly repr's."""
+    rnd = random.Random(7)
+    values = [0.1, 0.3, 42.5, -42.5, 3.0, -3.0, 0.0, -0.0, 1e-4, 0.00015, 9.99e-5, 123456789.5,
+              999999999.999999, 1e9, 1e16, 1e-7, 2.5e-5, 0.125, 1 / 3, 2 ** 53 + 0.0]
+    values += [round(rnd.uniform(-1e6, 1e6), rnd.randint(0, 8)) for _ in range(20000)]
+    values += [rnd.uniform(-1, 1) for _ in range(2000)]
+    for v in values:
+        assert ruddercore.to_json(v) == repr(v), v
 
 
 def test_bool_is_not_int_and_subclasses_work():
