@@ -104,11 +104,20 @@ static int put_number_text(enc_t *e, const char *t, size_t n) {
     return 0;
 }
 
+/* str as UTF-8: a compact ASCII string (most keys and values) is read in place. */
+static inline const char *str_utf8(PyObject *s, Py_ssize_t *n) {
+    if (PyUnicode_IS_COMPACT_ASCII(s)) {
+        *n = PyUnicode_GET_LENGTH(s);
+        return (const char *)PyUnicode_DATA(s);
+    }
+    return PyUnicode_AsUTF8AndSize(s, n);
+}
+
 /* ---- scalars ---------------------------------------------------------------------------- */
 
 static int put_str(enc_t *e, PyObject *s) {
     Py_ssize_t n;
-    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    const char *u = str_utf8(s, &n);
     if (!u) {
         PyErr_Clear();
         return fail(e, PyExc_ValueError, "string is not valid Unicode (lone surrogate)", NULL);
@@ -122,7 +131,7 @@ static int put_str(enc_t *e, PyObject *s) {
 static int put_key(enc_t *e, PyObject *s) {
     if (!e->tree) return put_str(e, s);
     Py_ssize_t n;
-    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    const char *u = str_utf8(s, &n);
     if (!u) {
         PyErr_Clear();
         return fail(e, PyExc_ValueError, "string is not valid Unicode (lone surrogate)", NULL);

@@ -98,6 +98,19 @@ static inline __attribute__((always_inline)) int attach(rj_builder_t *b, cJSON *
     return 0;
 }
 
+/* A node from the builder's arena (no thread-local lookup per value), else the heap. */
+static inline cJSON *new_node(rj_builder_t *b, int type) {
+    if (b->arena) return rj_arena_node(b->arena, type, 0);
+    switch (type) {
+    case cJSON_Object: return rj_object();
+    case cJSON_Array: return rj_array();
+    case cJSON_True: return rj_bool(1);
+    case cJSON_False: return rj_bool(0);
+    case cJSON_Number: return rj_number(0);
+    default: return rj_null();
+    }
+}
+
 int rjb_begin(rj_builder_t *b, int is_object) {
     if (b->err) return -1;
     if (b->depth >= b->max_depth) {
@@ -105,7 +118,7 @@ int rjb_begin(rj_builder_t *b, int is_object) {
         snprintf(why, sizeof why, "nesting deeper than %d levels", b->max_depth);
         return fail(b, RUDDER_ERR_TOO_DEEP, why);
     }
-    cJSON *v = is_object ? rj_object() : rj_array();
+    cJSON *v = new_node(b, is_object ? cJSON_Object : cJSON_Array);
     if (count(b, 2) || attach(b, v)) return -1;
     b->open[b->depth++] = v;
     return 0;
@@ -160,7 +173,9 @@ int rjb_number(rj_builder_t *b, const char *literal, size_t n) {
 int rjb_integer(rj_builder_t *b, long long v) {
     if (v > -1000000000000000LL && v < 1000000000000000LL) { /* up to 15 digits: a plain value, as parsed */
         if (b->err || count(b, 17)) return -1;
-        return attach(b, rj_number((double)v));
+        cJSON *n = new_node(b, cJSON_Number);
+        if (n) rj_number_set(n, (double)v);
+        return attach(b, n);
     }
     char tmp[24], *p = tmp + sizeof tmp;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -174,12 +189,12 @@ int rjb_integer(rj_builder_t *b, long long v) {
 
 int rjb_bool(rj_builder_t *b, int value) {
     if (b->err || count(b, 6)) return -1;
-    return attach(b, rj_bool(value));
+    return attach(b, new_node(b, value ? cJSON_True : cJSON_False));
 }
 
 int rjb_null(rj_builder_t *b) {
     if (b->err || count(b, 5)) return -1;
-    return attach(b, rj_null());
+    return attach(b, new_node(b, cJSON_NULL));
 }
 
 cJSON *rjb_take(rj_builder_t *b) {
