@@ -11,7 +11,8 @@
 # here instead of hoping a random walk finds nothing new.  FUZZ_SECONDS caps the time.
 #
 # Targets: fuzz_message (call JSON), fuzz_settings (settings JSON / name=value),
-# fuzz_walkeros (destination config + walkerOS event), fuzz_spool_record (spool segments).
+# fuzz_walkeros (destination config + walkerOS event), fuzz_spool_record (spool segments),
+# fuzz_json_build (the bindings' tree builder against the parser).
 # New inputs go to build-fuzz/corpus/<target>/ (the seeds in tests/fuzz/corpus are read only);
 # a crash is saved as build-fuzz/crash-<target>-*.
 set -euo pipefail
@@ -37,7 +38,7 @@ for src in "$ROOT"/core/src/*.c; do
 done | xargs -r -P "${JOBS:-2}" -n 2 sh -c "$CC ${FLAGS[*]} -fsanitize=fuzzer-no-link -c \"\$0\" -o \"\$1\""
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_message fuzz_settings fuzz_spool_record fuzz_walkeros)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_message fuzz_settings fuzz_spool_record fuzz_walkeros fuzz_json_build)
 failed=()
 for t in "${targets[@]}"; do
   src="$ROOT/tests/fuzz/$t.c"
