@@ -319,16 +319,8 @@ static int enc_literal(encoder_t *e, char c)
 
 static void ob_int(rbuf_t *b, long long v)
 {
-    char tmp[24];
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    char *p = tmp + sizeof tmp;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    ob_append(b, p, (size_t)(tmp + sizeof tmp - p));
+    char tmp[RJ_INT_MAX];
+    ob_append(b, tmp, rj_format_integer(v, tmp));
 }
 
 static int enc_number_text(encoder_t *e, int idx, rbuf_t *o)

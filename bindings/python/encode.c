@@ -145,14 +145,8 @@ static int put_int(enc_t *e, PyObject *o) {
     if (v == -1 && PyErr_Occurred()) return -1;
     if (!overflow) {
         if (e->tree) return TREE(rjb_integer(e->tree, v));
-        char tmp[24], *p = tmp + sizeof tmp;
-        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        do {
-            *--p = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (v < 0) *--p = '-';
-        return put_number_text(e, p, (size_t)(tmp + sizeof tmp - p));
+        char tmp[RJ_INT_MAX];
+        return put_number_text(e, tmp, rj_format_integer(v, tmp));
     }
     /* beyond 64 bits: the exact decimal text (int.__repr__, not a subclass's __str__) */
     PyObject *s = PyLong_Type.tp_repr(o);
@@ -359,15 +353,21 @@ static int put_value(enc_t *e, PyObject *o) {
     return fail(e, PyExc_TypeError, "cannot convert to JSON a value of type", o);
 }
 
-int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
+/* obj into text (out) or a tree: one walk for both. */
+static int encode_into(PyObject *obj, rbuf_t *out, rj_builder_t *tree, const char *root) {
     enc_t e;
     e.out = out;
-    e.tree = NULL;
+    e.tree = tree;
     e.root = root;
     e.depth = 0;
     if (Py_EnterRecursiveCall(" while converting to JSON")) return -1;
     int rc = put_value(&e, obj);
     Py_LeaveRecursiveCall();
+    return rc;
+}
+
+int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
+    int rc = encode_into(obj, out, NULL, root);
     if (rc == 0 && out->oom) {
         PyErr_NoMemory();
         return -1;
@@ -376,13 +376,5 @@ int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
 }
 
 int rc_encode_tree(PyObject *obj, rj_builder_t *tree, const char *root) {
-    enc_t e;
-    e.out = NULL;
-    e.tree = tree;
-    e.root = root;
-    e.depth = 0;
-    if (Py_EnterRecursiveCall(" while converting to JSON")) return -1;
-    int rc = put_value(&e, obj);
-    Py_LeaveRecursiveCall();
-    return rc;
+    return encode_into(obj, NULL, tree, root);
 }

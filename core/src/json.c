@@ -88,17 +88,8 @@ static int hex4(const char *s, unsigned *out) {
 }
 
 /* Frees a string from rj_str_alloc when it came from the heap. */
-/* A new node where the parse builds (json_tree.c's rules, without a lookup per node). */
-static inline cJSON *p_node(parser_t *p, int type) {
-    if (p->arena) return rj_arena_node(p->arena, type, 0);
-    switch (type) {
-    case cJSON_Object: return rj_object();
-    case cJSON_Array: return rj_array();
-    case cJSON_True: return rj_bool(1);
-    case cJSON_False: return rj_bool(0);
-    default: return rj_null();
-    }
-}
+/* A new node where the parse builds (looked up once per parse). */
+static inline cJSON *p_node(parser_t *p, int type) { return rj_node_in(p->arena, type); }
 
 static void str_free(char *s) {
     if (!rj_arena_current()) free(s);
@@ -574,6 +565,20 @@ int rj_is_integral(const cJSON *v) {
     return isfinite(d) && floor(d) == d;
 }
 
+size_t rj_format_integer(long long v, char out[RJ_INT_MAX]) {
+    char digits[RJ_INT_MAX];
+    int k = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t n = 0;
+    if (v < 0) out[n++] = '-';
+    while (k) out[n++] = digits[--k];
+    return n;
+}
+
 size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]) {
     if (!(fabs(d) < 1e9)) return 0;
     long long n = llround(d * 1e6);
@@ -583,11 +588,7 @@ size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]) {
         *o++ = '-';
         n = -n;
     }
-    char digits[12];
-    int k = 0;
-    long long whole = n / 1000000;
-    do { digits[k++] = (char)('0' + whole % 10); whole /= 10; } while (whole);
-    while (k) *o++ = digits[--k];
+    o += rj_format_integer(n / 1000000, o);
     int frac = (int)(n % 1000000), places = 6;
     if (frac == 0) {
         *o++ = '.';
@@ -612,14 +613,11 @@ static void print_number(const cJSON *v, rbuf_t *out) {
     if (!isfinite(d)) { rbuf_puts(out, "null"); return; } /* JSON has no NaN/Infinity (JS prints null) */
     if (floor(d) == d && fabs(d) < 9007199254740992.0) {
         /* integers: digits by hand, printf's float path is slow */
-        char digits[24], text[24];
-        int n = 0;
-        long long i = (long long)d;
-        unsigned long long u = i < 0 ? (unsigned long long)(-i) : (unsigned long long)i;
-        do { digits[n++] = (char)('0' + u % 10); u /= 10; } while (u);
-        if (i < 0 || (i == 0 && signbit(d))) digits[n++] = '-';
-        for (int k = 0; k < n; k++) text[k] = digits[n - 1 - k];
-        rbuf_append(out, text, (size_t)n);
+        char text[RJ_INT_MAX + 1];
+        size_t n = 0;
+        if (d == 0 && signbit(d)) text[n++] = '-'; /* -0 keeps its sign */
+        n += rj_format_integer((long long)d, text + n);
+        rbuf_append(out, text, n);
         return;
     }
     char tmp[32];

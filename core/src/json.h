@@ -85,6 +85,17 @@ static inline cJSON *rj_arena_node(rj_arena_t *a, int type, size_t extra) {
     n->type = type | RJ_IN_ARENA;
     return n;
 }
+/* A zeroed node of type on the heap. */
+cJSON *rj_heap_node(int type);
+/* A node from arena a, or the heap when a is NULL: for builders that looked their arena
+ * up once (the parser, json_build.c) instead of once per node. */
+static inline cJSON *rj_node_in(rj_arena_t *a, int type) {
+    return a ? rj_arena_node(a, type, 0) : rj_heap_node(type);
+}
+
+/* Integer v as decimal text in out (no terminator); returns its length. */
+#define RJ_INT_MAX 24
+size_t rj_format_integer(long long v, char out[RJ_INT_MAX]);
 
 cJSON *rj_object(void);
 cJSON *rj_array(void);

@@ -99,17 +99,7 @@ static inline __attribute__((always_inline)) int attach(rj_builder_t *b, cJSON *
 }
 
 /* A node from the builder's arena (no thread-local lookup per value), else the heap. */
-static inline cJSON *new_node(rj_builder_t *b, int type) {
-    if (b->arena) return rj_arena_node(b->arena, type, 0);
-    switch (type) {
-    case cJSON_Object: return rj_object();
-    case cJSON_Array: return rj_array();
-    case cJSON_True: return rj_bool(1);
-    case cJSON_False: return rj_bool(0);
-    case cJSON_Number: return rj_number(0);
-    default: return rj_null();
-    }
-}
+static inline cJSON *new_node(rj_builder_t *b, int type) { return rj_node_in(b->arena, type); }
 
 int rjb_begin(rj_builder_t *b, int is_object) {
     if (b->err) return -1;
@@ -177,14 +167,8 @@ int rjb_integer(rj_builder_t *b, long long v) {
         if (n) rj_number_set(n, (double)v);
         return attach(b, n);
     }
-    char tmp[24], *p = tmp + sizeof tmp;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) *--p = '-';
-    return rjb_number(b, p, (size_t)(tmp + sizeof tmp - p));
+    char tmp[RJ_INT_MAX];
+    return rjb_number(b, tmp, rj_format_integer(v, tmp));
 }
 
 int rjb_bool(rj_builder_t *b, int value) {

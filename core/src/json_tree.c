@@ -10,18 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *node_new(int type) {
-    rj_arena_t *a = rj_arena_current();
-    cJSON *n;
-    if (a) {
-        n = rj_arena_node(a, type, 0);
-    } else {
-        n = calloc(1, sizeof *n);
-        if (!n) return NULL;
-        n->type = type;
-    }
+cJSON *rj_heap_node(int type) {
+    cJSON *n = calloc(1, sizeof *n);
+    if (n) n->type = type;
     return n;
 }
+
+static cJSON *node_new(int type) { return rj_node_in(rj_arena_current(), type); }
 
 char *rj_str_alloc(size_t n) {
     rj_arena_t *a = rj_arena_current();
