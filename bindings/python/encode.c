@@ -269,12 +269,12 @@ static int put_dict(enc_t *e, PyObject *d) {
         Py_INCREF(k);
         Py_INCREF(v);   /* a value's utcoffset()/__str__ could mutate the dict */
         f->key = k;
+        PyObject *int_key = NULL; /* an int key's text: the builder reads it until the value is added */
         if (PyUnicode_Check(k)) {
             rc = put_key(e, k);
         } else if (PyLong_Check(k) && !PyBool_Check(k)) {
-            PyObject *s = PyLong_Type.tp_repr(k);
-            rc = s ? put_key(e, s) : -1;
-            Py_XDECREF(s);
+            int_key = PyLong_Type.tp_repr(k);
+            rc = int_key ? put_key(e, int_key) : -1;
         } else {
             f->key = NULL;
             e->depth--;
@@ -286,6 +286,7 @@ static int put_dict(enc_t *e, PyObject *d) {
             rc = put_value(e, v);
         }
         f->key = NULL;
+        Py_XDECREF(int_key);
         Py_DECREF(k);
         Py_DECREF(v);
         if (rc < 0) break;

@@ -32,6 +32,18 @@ static inline int count(rj_builder_t *b, size_t n) {
     return 0;
 }
 
+/* What escaping adds to s[0..n) in JSON text (\" \\ \n ... \u00XX), so the size limit
+ * counts what rj_parse would have been given. */
+static size_t escape_extra(const char *s, size_t n) {
+    size_t extra = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') extra += 1;
+        else if (c < 0x20) extra += 5;
+    }
+    return extra;
+}
+
 /* check_text for text with a special byte: which one, and is it allowed. */
 static __attribute__((noinline)) int check_text_slow(rj_builder_t *b, const char *s, size_t n) {
     size_t bad_at;
@@ -108,8 +120,9 @@ int rjb_begin(rj_builder_t *b, int is_object) {
         snprintf(why, sizeof why, "nesting deeper than %d levels", b->max_depth);
         return fail(b, RUDDER_ERR_TOO_DEEP, why);
     }
+    if (count(b, 3)) return -1; /* {} and a comma */
     cJSON *v = new_node(b, is_object ? cJSON_Object : cJSON_Array);
-    if (count(b, 2) || attach(b, v)) return -1;
+    if (attach(b, v)) return -1;
     b->open[b->depth++] = v;
     return 0;
 }
@@ -123,7 +136,7 @@ int rjb_end(rj_builder_t *b) {
 
 int rjb_key(rj_builder_t *b, const char *s, size_t n) {
     int plain;
-    if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 4)) return -1;
+    if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 4 + (plain ? 0 : escape_extra(s, n)))) return -1;
     b->key_plain = plain;
     b->key = s;
     b->key_len = n;
@@ -132,7 +145,7 @@ int rjb_key(rj_builder_t *b, const char *s, size_t n) {
 
 int rjb_string(rj_builder_t *b, const char *s, size_t n) {
     int plain;
-    if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 3)) return -1;
+    if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 3 + (plain ? 0 : escape_extra(s, n)))) return -1;
     cJSON *v;
     if (b->arena) { /* the node and its text in one piece of the arena */
         v = rj_arena_node(b->arena, cJSON_String, n + 1);
@@ -162,7 +175,9 @@ int rjb_number(rj_builder_t *b, const char *literal, size_t n) {
 
 int rjb_integer(rj_builder_t *b, long long v) {
     if (v > -1000000000000000LL && v < 1000000000000000LL) { /* up to 15 digits: a plain value, as parsed */
-        if (b->err || count(b, 17)) return -1;
+        size_t len = v < 0 ? 3 : 2; /* a digit and a comma (and a sign) */
+        for (long long u = v < 0 ? -v : v; u >= 10; u /= 10) len++;
+        if (b->err || count(b, len)) return -1;
         cJSON *n = new_node(b, cJSON_Number);
         if (n) rj_number_set(n, (double)v);
         return attach(b, n);

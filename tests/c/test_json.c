@@ -216,6 +216,23 @@ static void test_builder_limits(void) {
     rjb_init(&b, 8, 0, 0);
     rjb_begin(&b, 0);
     CHECK(rjb_take(&b) == NULL, "an unfinished tree is not handed out");
+    rjb_init(&b, 8, 1, 0); /* on the heap: a container refused by the size limit is not leaked */
+    CHECK(rjb_begin(&b, 1) == -1 && b.err == RUDDER_ERR_TOO_LARGE && rjb_take(&b) == NULL, "refused: %s", b.why);
+
+    /* the size limit counts the text rj_parse would get: short integers by their digits,
+     * strings with what escaping adds */
+    rjb_init(&b, 8, 1000, 0);
+    rjb_begin(&b, 0);
+    for (int i = 0; i < 400; i++) rjb_integer(&b, 7); /* "7," 400 times: 800 bytes */
+    rjb_end(&b);
+    cJSON *ints = rjb_take(&b);
+    CHECK(ints != NULL, "800 bytes of small integers fit in 1000: %s", b.why);
+    rj_delete(ints);
+    rjb_init(&b, 8, 1000, 0);
+    char ctl[300];
+    memset(ctl, 1, sizeof ctl); /* 300 bytes, 1800 as \u0001 escapes */
+    CHECK(rjb_string(&b, ctl, sizeof ctl) == -1 && b.err == RUDDER_ERR_TOO_LARGE, "escapes count: %s", b.why);
+    rjb_take(&b);
 }
 
 /* Strings the printer copies without a scan (RJ_PLAIN_*) must really need no escaping,

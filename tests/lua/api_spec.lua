@@ -342,6 +342,10 @@ describe("ruddercore.destination", function()
         assert.is_nil(ok)
         assert.matches("bytes of JSON", err)
         assert.equal("RUDDER_ERR_TOO_LARGE", code)
+        local ones = {}
+        for i = 1, 70000 do ones[i] = 1 end -- 140 KB of JSON: far below the limit
+        ev.data = { list = ones }
+        assert.is_table(assert(d:map(ev)))
         ev.data = { s = "caf\xc3" } -- a cut UTF-8 sequence
         ok, err, code = d:push(ev)
         assert.is_nil(ok)

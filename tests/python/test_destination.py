@@ -120,6 +120,7 @@ ODD_VALUES = {
     "text": 'quote " backslash \\ newline \n tab \t \u00e9 \U0001F600', "empty": "",
     "list": [1, "a", True, False, [], {}], "tuple": (1, 2),
     "nested": {"a": {"b": [{"c": 1}]}}, 7: "an int key", "": "an empty key",
+    123456789: decimal.Decimal("12345.678"),   # an int key's text must outlive its value's conversion
 }
 
 
@@ -138,6 +139,7 @@ def test_python_event_maps_exactly_as_its_json_text(dataplane):
     assert props['qu"o\nte'] == ODD_VALUES["text"]   # a mapping key that JSON must escape
     assert props["all"]["dec"] == decimal.Decimal("1.10") or props["all"]["dec"] == 1.1
     assert props["all"]["when"] == "2024-01-02T03:04:05.000678+00:00"
+    assert props["all"]["123456789"] == 12345.678
 
 
 def test_python_event_reaches_the_data_plane_unchanged(dataplane):
@@ -167,9 +169,14 @@ def test_python_event_limits_name_the_path_and_count_as_invalid(dataplane):
             dest.push(walker_event(data={"s": "a\x00b"}))
         with pytest.raises(ruddercore.Error, match="bytes of JSON"):
             dest.push(walker_event(data={"s": "x" * (1 << 20)}))
+        # the limit counts the JSON text the event would be: 400 KB of small ints fit,
+        # 300 KB of control characters (1.8 MB escaped) do not
+        assert dest.map(walker_event(data={"l": [1] * 200000}))[0][0] == "track"
+        with pytest.raises(ruddercore.Error, match="bytes of JSON"):
+            dest.push(walker_event(data={"s": "\x01" * 300000}))
         with pytest.raises(TypeError, match="event.data.x"):
             dest.map(walker_event(data={"x": object()}))
-        assert dest.stats()["invalid"] == 3
+        assert dest.stats()["invalid"] == 4
         dest.push(walker_event())   # the destination goes on
         assert dest.flush(30) == 0
     assert len(dataplane.wait_events(1)) == 1
