@@ -43,14 +43,18 @@ static int make_event(char *out, size_t size, long i) {
 #define POOL 1024
 static char pool_text[POOL][1024];
 static int pool_len[POOL];
+static int pool_id_at[POOL]; /* where each event's own id sits (not data.id) */
 static void build_pool(void) {
-    for (long i = 0; i < POOL; i++) pool_len[i] = make_event(pool_text[i], sizeof pool_text[i], i);
+    for (long i = 0; i < POOL; i++) {
+        pool_len[i] = make_event(pool_text[i], sizeof pool_text[i], i);
+        pool_id_at[i] = (int)(strstr(pool_text[i], "},\"id\":\"") + 8 - pool_text[i]);
+    }
 }
 
-/* Writes i + 1 as the event's 16 hex digit id, in place. */
-static void set_event_id(char *ev, long i) {
+/* Writes i + 1 as the 16 hex digit id of pool event i % POOL, in place. */
+static void set_event_id(long i) {
     static const char HEX[] = "0123456789abcdef";
-    char *at = strstr(ev, "},\"id\":\"") + 8; /* the event's own id, not data.id */
+    char *at = pool_text[i % POOL] + pool_id_at[i % POOL];
     unsigned long v = (unsigned long)i + 1;
     for (int k = 15; k >= 0; k--, v >>= 4) at[k] = HEX[v & 15];
 }
@@ -73,7 +77,7 @@ static double run(rudder_dest_t *d, long n, int flush) {
     for (long i = 0; i < n; i++) {
         char *ev = pool_text[i % POOL];
         int len = pool_len[i % POOL];
-        set_event_id(ev, i); /* ids stay unique: replays would be deduplicated downstream */
+        set_event_id(i); /* ids stay unique: replays would be deduplicated downstream */
         rudder_err_t e;
         while ((e = rudder_dest_push(d, ev, (size_t)len, err, sizeof err)) == RUDDER_ERR_QUEUE_FULL) {
             struct timespec ts = {0, 20000};

@@ -601,21 +601,17 @@ static cJSON *rc_event_tree(lua_State *L, int idx, rudder_dest_t *dest, char *er
                             rudder_err_t *code)
 {
     rj_builder_t tree;
-    rjb_init(&tree, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, 1); /* Lua strings are bytes: check UTF-8 */
+    dest_event_builder(&tree, 1); /* Lua strings are bytes: check UTF-8 */
     encoder_t enc, *e = &enc;
     enc_init(e, L, NULL);
     e->tree = &tree;
     int top = lua_gettop(L);
     int rc = enc_value(e, idx);
     lua_settop(L, top);
-    cJSON *root = rjb_take(&tree);
-    if (rc != 0) {
-        rj_delete(root);
-        root = NULL;
+    cJSON *root = dest_event_take(dest, &tree, rc == 0);
+    if (!root) {
         snprintf(err, errsz, "event: %.480s", e->err);
         *code = e->code != RUDDER_OK ? e->code : RUDDER_ERR_EVENT;
-        if (tree.err != RUDDER_OK)
-            dest_count_invalid(dest);
     }
     rbuf_free(&e->num);
     return root;

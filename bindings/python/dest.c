@@ -101,13 +101,8 @@ static int json_arg(PyObject *v, rbuf_t *b, const char *root) {
  * the core's limits refuse counts as invalid, as bad JSON text does. */
 static cJSON *event_tree(DestObject *d, PyObject *event) {
     rj_builder_t tree;
-    rjb_init(&tree, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, 0);
-    int rc = rc_encode_tree(event, &tree, "event");
-    cJSON *root = rjb_take(&tree);
-    if (rc == 0) return root;
-    rj_delete(root);
-    if (tree.err != RUDDER_OK) dest_count_invalid(d->dest);
-    return NULL;
+    dest_event_builder(&tree, 0); /* Python strings are valid UTF-8 already */
+    return dest_event_take(d->dest, &tree, rc_encode_tree(event, &tree, "event") == 0);
 }
 
 static int check_dest(DestObject *d, const char *what) {

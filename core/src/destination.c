@@ -205,6 +205,18 @@ rudder_err_t rudder_dest_push(rudder_dest_t *d, const char *event_json, size_t l
     return e;
 }
 
+void dest_event_builder(rj_builder_t *b, int check_utf8) {
+    rjb_init(b, DEST_MAX_DEPTH, DEST_MAX_EVENT_BYTES, check_utf8);
+}
+
+cJSON *dest_event_take(rudder_dest_t *d, rj_builder_t *b, int converted) {
+    cJSON *root = rjb_take(b);
+    if (converted) return root;
+    rj_delete(root);
+    if (b->err != RUDDER_OK) dest_count_invalid(d);
+    return NULL;
+}
+
 void dest_count_invalid(rudder_dest_t *d) {
     pthread_mutex_lock(&d->lock);
     d->stats.events++;

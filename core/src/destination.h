@@ -8,6 +8,7 @@
 #include "ruddercore.h"
 #include "mapping.h"
 #include "destination_dedup.h"
+#include "json_build.h"
 
 #define DEST_CONSENT_QUEUE_MAX 1000     /* walkerOS's default queue bound */
 #define DEST_MAX_EVENT_BYTES (1u << 20) /* one walkerOS event as JSON text */
@@ -106,6 +107,12 @@ rudder_err_t dest_push_tree(rudder_dest_t *d, cJSON *event, char *errstr, size_t
 char *dest_map_tree(rudder_dest_t *d, cJSON *event, rudder_err_t *err, char *errstr, size_t errstr_size);
 /* Counts an event that never became a tree (bad JSON, or a binding's builder refused it). */
 void dest_count_invalid(rudder_dest_t *d);
+
+/* For the bindings, which build an event's tree from host values (json_build.h): a builder
+ * with the limits of one event, and the tree it made - NULL when the conversion failed
+ * (converted = 0), counting the event as invalid when the builder's limits refused it. */
+void dest_event_builder(rj_builder_t *b, int check_utf8);
+cJSON *dest_event_take(rudder_dest_t *d, rj_builder_t *b, int converted);
 
 /* Queues calls on the client (ISO timestamps); returns the first error, counts each. */
 rudder_err_t dest_enqueue_calls(rudder_dest_t *d, dest_calls_t *calls, char *errstr, size_t errstr_size);
