@@ -38,6 +38,7 @@
 #include "destination.h"
 #include "json.h"
 #include "json_build.h"
+#include "member_log.h"
 #include "textscan.h"
 #include "redisq_client.h"
 
@@ -225,6 +226,7 @@ typedef struct encoder {
     int err_has_path;            /* err starts with a key path */
     enc_function_hook on_function;
     void *hook_ud;
+    rj_member_log_t *members;    /* when set: the top-level object's members, as written */
 } encoder_t;
 
 static void enc_init(encoder_t *e, lua_State *L, rbuf_t *out)
@@ -502,6 +504,8 @@ static int enc_table(encoder_t *e, int idx)
             const char *k = lua_tolstring(L, vidx - 1, &klen); /* a string: checked above */
             e->path[e->npath++] = (enc_frame_t){k, klen, 0};
             if (lua_type(L, vidx) == LUA_TFUNCTION && e->on_function) {
+                if (e->members)
+                    e->members->unusable = 1; /* a member that may be left out: scan instead */
                 size_t mark = e->out->len;
                 if (!first)
                     ob_putc(e->out, ',');
@@ -522,9 +526,13 @@ static int enc_table(encoder_t *e, int idx)
                 if (!first)
                     ob_putc(e->out, ',');
                 first = 0;
+                size_t key_at = e->out->len;
                 if ((rc = enc_string(e, k, klen)) == 0) {
                     ob_putc(e->out, ':');
+                    size_t val_at = e->out->len;
                     rc = enc_value(e, vidx);
+                    if (rc == 0 && e->members && e->nopen == 1) /* "key": between the quotes */
+                        rjm_add(e->members, e->out, key_at + 1, val_at - key_at - 3, val_at);
                 }
             }
             e->npath--;
@@ -575,11 +583,14 @@ static int enc_value(encoder_t *e, int idx)
 }
 
 /* Encodes the value at idx into out; on failure writes the message into err and
- * leaves out's content undefined.  0 on success. */
-static int rc_encode(lua_State *L, int idx, rbuf_t *out, char *err, size_t errsz)
+ * leaves out's content undefined.  0 on success.  members (may be NULL) receives the
+ * top-level object's members as written. */
+static int rc_encode_logged(lua_State *L, int idx, rbuf_t *out, rj_member_log_t *members, char *err,
+                            size_t errsz)
 {
     encoder_t e;
     enc_init(&e, L, out);
+    e.members = members;
     int top = lua_gettop(L);
     int rc = enc_value(&e, idx);
     lua_settop(L, top);
@@ -592,6 +603,11 @@ static int rc_encode(lua_State *L, int idx, rbuf_t *out, char *err, size_t errsz
     if (rc != 0)
         snprintf(err, errsz, "%s", e.err);
     return rc;
+}
+
+static int rc_encode(lua_State *L, int idx, rbuf_t *out, char *err, size_t errsz)
+{
+    return rc_encode_logged(L, idx, out, NULL, err, errsz);
 }
 
 /* The event table at idx as the core's tree, built in the caller's arena scope (no JSON
@@ -617,22 +633,27 @@ static cJSON *rc_event_tree(lua_State *L, int idx, rudder_dest_t *dest, char *er
     return root;
 }
 
-/* The message argument of a call: a table (encoded) or JSON text (used as is). */
-static int rc_arg_json(lua_State *L, int idx, rbuf_t *buf, const char **text, size_t *len,
-                       char *err, size_t errsz)
+/* The message argument of a call: a table (encoded; its members logged into members, when
+ * not NULL, if it is an object) or JSON text (used as is). */
+static int rc_arg_json(lua_State *L, int idx, rbuf_t *buf, rj_member_log_t *members, const char **text,
+                       size_t *len, char *err, size_t errsz)
 {
     if (lua_type(L, idx) == LUA_TSTRING) {
         *text = lua_tolstring(L, idx, len);
+        if (members)
+            members->unusable = 1;
         return 0;
     }
     if (lua_type(L, idx) != LUA_TTABLE) {
         snprintf(err, errsz, "expected a table or JSON text, got %s", luaL_typename(L, idx));
         return -1;
     }
-    if (rc_encode(L, idx, buf, err, errsz) != 0)
+    if (rc_encode_logged(L, idx, buf, members, err, errsz) != 0)
         return -1;
     *text = rbuf_cstr(buf);
     *len = buf->len;
+    if (members && (*len == 0 || (*text)[0] != '{'))
+        members->unusable = 1; /* an array: the core's scan names the error */
     return 0;
 }
 
@@ -942,13 +963,18 @@ static int rc_call(lua_State *L, rudder_call_type_t type)
     if (rc_is_closed(L, h))
         return rc_fail(L, "client is closed", RUDDER_ERR_CLOSED);
     buf = rc_buf_take(h, &local);
-    if (rc_arg_json(L, 2, buf, &text, &len, err, sizeof err) != 0) {
+    rj_member_log_t log;
+    log.n = log.unusable = 0;
+    if (rc_arg_json(L, 2, buf, &log, &text, &len, err, sizeof err) != 0) {
         rc_buf_give(h, buf);
         char msg[RC_ERRSTR + 32];
         snprintf(msg, sizeof msg, "%s: %s", rudder_call_name(type), err);
         return rc_fail(L, msg, RUDDER_ERR_INVALID_ARG);
     }
-    rudder_err_t e = rudder_call(h->client, type, text, len, err, sizeof err, msgid, sizeof msgid);
+    rj_member_t members[RJM_MAX];
+    int n = rjm_members(&log, text, members);
+    rudder_err_t e = n >= 0 ? client_call_members(h->client, type, members, n, err, sizeof err, msgid, sizeof msgid)
+                            : rudder_call(h->client, type, text, len, err, sizeof err, msgid, sizeof msgid);
     rc_buf_give(h, buf);
     if (e != RUDDER_OK)
         return rc_fail(L, err, e);
@@ -1140,7 +1166,7 @@ static int rc_dest_push(lua_State *L)
         return 1;
     }
     buf = rc_buf_take(h, &local);
-    if (rc_arg_json(L, 2, buf, &text, &len, err, sizeof err) != 0) {
+    if (rc_arg_json(L, 2, buf, NULL, &text, &len, err, sizeof err) != 0) {
         rc_buf_give(h, buf);
         char msg[RC_ERRSTR + 16];
         snprintf(msg, sizeof msg, "event: %s", err);
@@ -1184,7 +1210,7 @@ static int rc_dest_map(lua_State *L)
             return rc_fail(L, err, e != RUDDER_OK ? e : RUDDER_ERR_NO_MEMORY);
         return rc_push_owned_json(L, calls);
     }
-    if (rc_arg_json(L, 2, &buf, &text, &len, err, sizeof err) != 0) {
+    if (rc_arg_json(L, 2, &buf, NULL, &text, &len, err, sizeof err) != 0) {
         rbuf_free(&buf);
         char msg[RC_ERRSTR + 16];
         snprintf(msg, sizeof msg, "event: %s", err);
@@ -1213,7 +1239,7 @@ static int rc_dest_command(lua_State *L)
     size_t len = 4;
     if (h->dest == NULL)
         return rc_fail(L, "destination is gone", RUDDER_ERR_CLOSED);
-    if (!lua_isnoneornil(L, 3) && rc_arg_json(L, 3, &buf, &text, &len, err, sizeof err) != 0) {
+    if (!lua_isnoneornil(L, 3) && rc_arg_json(L, 3, &buf, NULL, &text, &len, err, sizeof err) != 0) {
         rbuf_free(&buf);
         return rc_fail(L, err, RUDDER_ERR_INVALID_ARG);
     }
@@ -1544,7 +1570,7 @@ static int rc_build_message(lua_State *L)
     rbuf_t buf = RBUF_INIT;
     const char *text;
     size_t len;
-    if (rc_arg_json(L, 2, &buf, &text, &len, err, sizeof err) != 0) {
+    if (rc_arg_json(L, 2, &buf, NULL, &text, &len, err, sizeof err) != 0) {
         rbuf_free(&buf);
         return rc_fail(L, err, RUDDER_ERR_INVALID_ARG);
     }

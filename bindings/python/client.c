@@ -1,9 +1,10 @@
 /* client.c — ruddercore.Client: the six Segment-spec calls with rudder-sdk-python's
  * parameter names and order.  Each call writes the given arguments as one JSON object
- * ({"userId": ..., "event": ..., ...}, None arguments left out) and hands it to
- * rudder_call; validation and the envelope are the core's. */
+ * ({"userId": ..., "event": ..., ...}, None arguments left out) and hands it with its
+ * members to client_call_members; validation and the envelope are the core's. */
 #include "rc.h"
 #include "client_internal.h"
+#include "member_log.h"
 
 /* ---- the calls ------------------------------------------------------------------------- */
 
@@ -48,16 +49,21 @@ static PyObject *do_call(rc_host_t *h, call_spec_t *cs, PyObject *const *args, P
     rbuf_t b = RBUF_INIT;
     rbuf_reserve(&b, 256);
     rbuf_putc(&b, '{');
+    rj_member_log_t log; /* the members as written: the core needn't scan the text again */
+    log.n = log.unusable = 0;
     int first = 1;
     for (int i = 0; i < cs->params.n; i++) {
         if (!vals[i] || vals[i] == Py_None) continue;
         if (!first) rbuf_putc(&b, ',');
         first = 0;
+        size_t key_at = b.len + 1; /* keys[i] is "\"name\":" */
         rbuf_puts(&b, cs->keys[i]);
-        if (rc_encode(vals[i], &b, cs->params.names[i]) < 0) {
+        size_t val_at = b.len;
+        if (rc_encode_member(vals[i], &b, cs->params.names[i]) < 0) {
             rbuf_free(&b);
             return NULL;
         }
+        rjm_add(&log, &b, key_at, val_at - key_at - 2, val_at);
     }
     rbuf_putc(&b, '}');
     if (b.oom) {
@@ -67,7 +73,9 @@ static PyObject *do_call(rc_host_t *h, call_spec_t *cs, PyObject *const *args, P
     char errstr[RC_ERRSTR];
     char mid[40];
     mid[0] = '\0';
-    rudder_err_t err = rudder_call(h->client, cs->type, b.data, b.len, errstr, sizeof errstr, mid, sizeof mid);
+    rj_member_t members[MAX_PARAMS];
+    int n = rjm_members(&log, b.data, members);
+    rudder_err_t err = client_call_members(h->client, cs->type, members, n, errstr, sizeof errstr, mid, sizeof mid);
     rbuf_free(&b);
     if (err != RUDDER_OK) return rc_raise(err, errstr);
     return PyUnicode_FromString(mid);

@@ -41,6 +41,7 @@ typedef struct enc {
     rj_builder_t *tree;   /* the core's tree */
     const char *root;
     int depth;
+    int max_depth;        /* RC_MAX_DEPTH, one less for a member of a message */
     frame_t path[RC_MAX_DEPTH + 1];
 } enc_t;
 
@@ -245,7 +246,7 @@ static int put_value(enc_t *e, PyObject *o);
 static int enter(enc_t *e, PyObject *container) {
     for (int i = 0; i < e->depth; i++)
         if (e->path[i].container == container) return fail(e, PyExc_ValueError, "circular reference", NULL);
-    if (e->depth >= RC_MAX_DEPTH) return fail(e, PyExc_ValueError, "nesting deeper than 64 levels", NULL);
+    if (e->depth >= e->max_depth) return fail(e, PyExc_ValueError, "nesting deeper than 64 levels", NULL);
     frame_t *f = &e->path[e->depth++];
     f->container = container;
     f->key = NULL;
@@ -355,20 +356,21 @@ static int put_value(enc_t *e, PyObject *o) {
 }
 
 /* obj into text (out) or a tree: one walk for both. */
-static int encode_into(PyObject *obj, rbuf_t *out, rj_builder_t *tree, const char *root) {
+static int encode_into(PyObject *obj, rbuf_t *out, rj_builder_t *tree, const char *root, int max_depth) {
     enc_t e;
     e.out = out;
     e.tree = tree;
     e.root = root;
     e.depth = 0;
+    e.max_depth = max_depth;
     if (Py_EnterRecursiveCall(" while converting to JSON")) return -1;
     int rc = put_value(&e, obj);
     Py_LeaveRecursiveCall();
     return rc;
 }
 
-int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
-    int rc = encode_into(obj, out, NULL, root);
+static int encode_text(PyObject *obj, rbuf_t *out, const char *root, int max_depth) {
+    int rc = encode_into(obj, out, NULL, root, max_depth);
     if (rc == 0 && out->oom) {
         PyErr_NoMemory();
         return -1;
@@ -376,6 +378,12 @@ int rc_encode(PyObject *obj, rbuf_t *out, const char *root) {
     return rc;
 }
 
+int rc_encode(PyObject *obj, rbuf_t *out, const char *root) { return encode_text(obj, out, root, RC_MAX_DEPTH); }
+
+int rc_encode_member(PyObject *obj, rbuf_t *out, const char *root) {
+    return encode_text(obj, out, root, RC_MAX_DEPTH - 1);
+}
+
 int rc_encode_tree(PyObject *obj, rj_builder_t *tree, const char *root) {
-    return encode_into(obj, NULL, tree, root);
+    return encode_into(obj, NULL, tree, root, RC_MAX_DEPTH);
 }

@@ -32,6 +32,9 @@ int rc_encode_init(void);
 /* Appends obj as JSON to out.  root names the value in error messages ("properties").
  * Returns 0, or -1 with TypeError/ValueError (naming the key path) or MemoryError set. */
 int rc_encode(PyObject *obj, rbuf_t *out, const char *root);
+/* The same for a member's value of a message object the caller writes around it: nesting
+ * counts from the message, so the core's limit holds for the whole message. */
+int rc_encode_member(PyObject *obj, rbuf_t *out, const char *root);
 /* The same conversion into the core's tree builder (json_build.h): no text in between.
  * The builder's limits (depth, size, NUL in strings) raise the core's error for them. */
 int rc_encode_tree(PyObject *obj, rj_builder_t *tree, const char *root);

@@ -325,10 +325,13 @@ rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, c
     return e;
 }
 
-rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char *json, size_t len,
-                         char *errstr, size_t size, char *msgid_out, size_t msgid_size) {
+/* rudder_call and client_call_members: the envelope from text (scanned) or from members
+ * (n >= 0, already known), then the queue. */
+static rudder_err_t call(rudder_client_t *c, rudder_call_type_t type, const char *json, size_t len,
+                         const rj_member_t *members, int n, char *errstr, size_t size, char *msgid_out,
+                         size_t msgid_size) {
     if (errstr && size) errstr[0] = '\0';
-    if (!c || !json) {
+    if (!c || (!json && !members)) {
         if (errstr && size) snprintf(errstr, size, "client and message are required");
         return RUDDER_ERR_INVALID_ARG;
     }
@@ -336,11 +339,22 @@ rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char
     char msgid[37];
     rbuf_t *text = thread_buf(BUF_ENVELOPE);
     if (!text) return no_memory(errstr, size);
-    rudder_err_t e = accept(c, message_build_text(type, json, len, &c->mopts, text, msgid, errstr, size),
-                            text, msgid, errstr, size);
+    rudder_err_t e = members ? message_build_members(type, members, n, &c->mopts, text, msgid, errstr, size)
+                             : message_build_text(type, json, len, &c->mopts, text, msgid, errstr, size);
+    e = accept(c, e, text, msgid, errstr, size);
     trim_thread_buf(text);
     if (e == RUDDER_OK && msgid_out && msgid_size) text_copy(msgid_out, msgid_size, msgid);
     return e;
+}
+
+rudder_err_t rudder_call(rudder_client_t *c, rudder_call_type_t type, const char *json, size_t len,
+                         char *errstr, size_t size, char *msgid_out, size_t msgid_size) {
+    return call(c, type, json, len, NULL, 0, errstr, size, msgid_out, msgid_size);
+}
+
+rudder_err_t client_call_members(rudder_client_t *c, rudder_call_type_t type, const rj_member_t *members,
+                                 int n, char *errstr, size_t size, char *msgid_out, size_t msgid_size) {
+    return call(c, type, NULL, 0, members, n, errstr, size, msgid_out, msgid_size);
 }
 
 #define CALL_FN(fname, TYPE)                                                                     \

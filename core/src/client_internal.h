@@ -4,10 +4,17 @@
 #define RUDDER_CLIENT_INTERNAL_H
 #include <cjson/cJSON.h>
 #include "ruddercore.h"
+#include "json.h"
 
 /* Queue a message given as a cJSON object (not modified). Same rules as rudder_call. */
 rudder_err_t client_enqueue_cjson(rudder_client_t *c, rudder_call_type_t type, const cJSON *msg,
                                   char *errstr, size_t errstr_size, char *msgid_out);
+
+/* rudder_call for a message whose top-level members the binding recorded while writing
+ * its JSON text (member_log.h): the same validation and envelope, no second scan. */
+rudder_err_t client_call_members(rudder_client_t *c, rudder_call_type_t type, const rj_member_t *members,
+                                 int n, char *errstr, size_t errstr_size, char *msgid_out,
+                                 size_t msgid_size);
 
 /* The conf the client was created from (owned by the client). */
 const rudder_conf_t *client_conf(const rudder_client_t *c);

@@ -316,6 +316,15 @@ rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_
     return build(type, members, n, opts, out, msgid_out, errstr, size);
 }
 
+rudder_err_t message_build_members(rudder_call_type_t type, const rj_member_t *members, int n,
+                                   const message_opts_t *opts, rbuf_t *out, char *msgid_out,
+                                   char *errstr, size_t size) {
+    if (errstr && size) errstr[0] = '\0';
+    if ((unsigned)type > RUDDER_ALIAS) return fail(errstr, size, RUDDER_ERR_INVALID_ARG, "unknown call type%s", "");
+    if (n < 0 || n > MAX_MEMBERS) return fail(errstr, size, RUDDER_ERR_TOO_DEEP, "too many top-level members%s", "");
+    return build(type, members, n, opts, out, msgid_out, errstr, size);
+}
+
 static char kind_of(const cJSON *v) {
     switch (v->type & 0xFF) {
     case cJSON_Object: return 'o';

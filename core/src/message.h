@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include "ruddercore.h"
 #include "buf.h"
+#include "json.h"
 
 typedef struct message_opts {
     size_t max_event_bytes;        /* 0 = no limit */
@@ -22,5 +23,11 @@ rudder_err_t message_build_text(rudder_call_type_t type, const char *json, size_
  * value printed straight into the envelope. */
 rudder_err_t message_build_tree(rudder_call_type_t type, const cJSON *msg, const message_opts_t *opts,
                                 rbuf_t *out, char *msgid_out, char *errstr, size_t errstr_size);
+
+/* The same from members the caller already knows (member_log.h): spans of valid JSON
+ * text it wrote itself, so nothing is scanned. */
+rudder_err_t message_build_members(rudder_call_type_t type, const rj_member_t *members, int n,
+                                   const message_opts_t *opts, rbuf_t *out, char *msgid_out,
+                                   char *errstr, size_t errstr_size);
 
 #endif

@@ -94,6 +94,38 @@ describe("ruddercore.client", function()
         assert.is_true(c:close())
     end)
 
+    it("sends a table exactly as its JSON text, whatever its top-level keys", function()
+        -- tables reach the envelope by their members as written, text by the core's scan:
+        -- the same message either way
+        local c = assert(ruddercore.client(helper.settings(dp)))
+        local msg = { userId = 7, event = "Odd Keys", messageId = "m-table", ['we"ird\\key'] = { 1, "two" },
+                      ["caf\195\169"] = ruddercore.null, flag = false, properties = {},
+                      context = { library = "theirs", page = { path = "/" } } }
+        assert.is_true(c:track(msg))
+        msg.messageId = "m-text"
+        assert.is_true(c:track(ruddercore.encode(msg)))
+        local ok, err = c:track({ 1, 2 })
+        assert.is_nil(ok)
+        assert.matches("JSON object", err)
+        assert.is_true(c:flush(10000))
+        dp:wait_events(2)
+        local evs = dp:events()
+        local by = {}
+        for _, e in ipairs(evs) do by[e.messageId] = e end
+        local t, x = by["m-table"], by["m-text"]
+        assert.equal("7", t.userId)
+        assert.same({ 1, "two" }, t['we"ird\\key'])
+        assert.equal(ruddercore.null, t["caf\195\169"])
+        assert.is_false(t.flag)
+        assert.equal("/", t.context.page.path)
+        assert.equal("ruddercore", t.context.library.name)
+        t.messageId, x.messageId = nil, nil
+        t.originalTimestamp, x.originalTimestamp = nil, nil
+        t.sentAt, x.sentAt = nil, nil
+        assert.same(x, t)
+        assert.is_true(c:close())
+    end)
+
     it("returns nil, err for invalid messages and queues nothing", function()
         local c = assert(ruddercore.client(helper.settings(dp)))
         local ok, err, code = c:track({ event = "No identity" })

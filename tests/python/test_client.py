@@ -95,6 +95,25 @@ def test_invalid_messages(make_client, call, code):
     assert c.stats()["rejected"] == 1
 
 
+def test_nesting_counts_from_the_message(make_client, dataplane):
+    # the message object is the first of the core's 64 levels: a value 63 deep is sent,
+    # one level more is refused, naming where
+    def nested(levels):
+        v = 1
+        for _ in range(levels):
+            v = {"x": v}
+        return v
+
+    c = make_client()
+    mid = c.track("u", "Deep", nested(63))
+    with pytest.raises(ValueError, match=r"deeper than 64 levels at properties(\.x)+"):
+        c.track("u", "Deeper", nested(64))
+    assert len(c) == 1
+    assert c.flush(30) == 0
+    (got,) = dataplane.wait_events(1)
+    assert got["messageId"] == mid and got["event"] == "Deep"
+
+
 def test_queue_full(dataplane):
     dataplane.control(delayMs=60000)  # nothing gets out while we fill the queue
     c = ruddercore.Client(WRITE_KEY, dataplane.url, max_internal_queue_size=5, flush_interval=60000,
