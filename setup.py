@@ -87,7 +87,8 @@ core_ext = Extension(
     library_dirs=library_dirs,
     libraries=libraries,
     define_macros=[("_GNU_SOURCE", None), ("RUDDER_STATIC_BUILD", None)] + hiredis_defines,
-    extra_compile_args=["-std=c11", "-fvisibility=hidden", "-pthread",
+    # initial-exec TLS: see CMakeLists.txt (the arena pointer read on every node)
+    extra_compile_args=["-std=c11", "-fvisibility=hidden", "-ftls-model=initial-exec", "-pthread",
                         "-Wno-unused-parameter", "-Wno-missing-field-initializers"] + extra_cflags,
     extra_link_args=extra_link,
 )
