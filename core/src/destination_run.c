@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "client_internal.h"
-#include "clock.h"
 #include "destination.h"
 #include "arena.h"
 #include "json.h"
@@ -166,13 +165,7 @@ rudder_err_t dest_run(rudder_dest_t *d, cJSON *event, dest_calls_t *out, dest_ou
 rudder_err_t dest_enqueue_calls(rudder_dest_t *d, dest_calls_t *calls, char *errstr, size_t errstr_size) {
     rudder_err_t first = RUDDER_OK;
     for (size_t i = 0; i < calls->n; i++) {
-        cJSON *p = calls->v[i].params;
-        const cJSON *ts = mv_own(p, "timestamp", 9);
-        if (rj_is_number(ts)) {
-            char iso[RUDDER_ISO_LEN + 8];
-            clock_iso((int64_t)ts->valuedouble, iso);
-            replace_member(p, "timestamp", rj_string(iso));
-        }
+        cJSON *p = calls->v[i].params; /* a number timestamp (epoch ms) the envelope writes as ISO 8601 */
         char msg[256];
         rudder_err_t e = client_enqueue_cjson(d->client, calls->v[i].type, p, msg, sizeof msg, NULL);
         if (e != RUDDER_OK) {

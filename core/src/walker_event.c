@@ -34,6 +34,13 @@ static cJSON *span_id(void) {
     return rj_string(id);
 }
 
+/* k == lit, stopping at the first difference (k may be shorter than lit). */
+static inline int key_is(const char *k, const char *lit) {
+    size_t i = 0;
+    while (lit[i] && k[i] == lit[i]) i++;
+    return !lit[i] && !k[i];
+}
+
 rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON *c_consent,
                                     const cJSON *c_globals, char *errstr, size_t errstr_size) {
     if (!mv_is_plain_object(ev)) {
@@ -53,43 +60,46 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
     /* one pass to see which fields are present (events usually carry all of them) */
     enum { F_TIMESTAMP, F_DATA, F_CONTEXT, F_CUSTOM, F_USER, F_NESTED, F_CONSENT, F_ID, F_TRIGGER,
            F_ENTITY, F_ACTION, F_TIMING, F_SOURCE, F_COUNT };
-    static const char *const names[F_COUNT] = {"timestamp", "data", "context", "custom", "user", "nested",
-                                               "consent", "id", "trigger", "entity", "action", "timing", "source"};
     int have[F_COUNT] = {0};
     for (const cJSON *m = ev->child; m; m = m->next) {
         const char *k = m->string;
-        int i = -1;
-        switch (k ? k[0] : 0) { /* the first letter narrows it to at most three */
-        case 't': i = !strcmp(k, "timestamp") ? F_TIMESTAMP : !strcmp(k, "trigger") ? F_TRIGGER : !strcmp(k, "timing") ? F_TIMING : -1; break;
-        case 'c': i = !strcmp(k, "context") ? F_CONTEXT : !strcmp(k, "custom") ? F_CUSTOM : !strcmp(k, "consent") ? F_CONSENT : -1; break;
-        case 'd': case 'u': case 'n': case 'i': case 'e': case 'a': case 's':
-            for (int f = 0; f < F_COUNT; f++)
-                if (names[f][0] == k[0] && !strcmp(k, names[f])) { i = f; break; }
-            break;
+        if (!k) continue;
+        int f = -1;
+        switch (k[0]) { /* the first letter leaves at most three candidates */
+        case 't': f = key_is(k, "timestamp") ? F_TIMESTAMP : key_is(k, "trigger") ? F_TRIGGER : key_is(k, "timing") ? F_TIMING : -1; break;
+        case 'c': f = key_is(k, "context") ? F_CONTEXT : key_is(k, "custom") ? F_CUSTOM : key_is(k, "consent") ? F_CONSENT : -1; break;
+        case 'd': f = key_is(k, "data") ? F_DATA : -1; break;
+        case 'u': f = key_is(k, "user") ? F_USER : -1; break;
+        case 'n': f = key_is(k, "nested") ? F_NESTED : -1; break;
+        case 'i': f = key_is(k, "id") ? F_ID : -1; break;
+        case 'e': f = key_is(k, "entity") ? F_ENTITY : -1; break;
+        case 'a': f = key_is(k, "action") ? F_ACTION : -1; break;
+        case 's': f = key_is(k, "source") ? F_SOURCE : -1; break;
         default: break;
         }
-        if (i >= 0) have[i] = 1;
+        if (f >= 0) have[f] = 1;
     }
-    if (!have[F_TIMESTAMP]) rj_add(ev, "timestamp", rj_number((double)clock_wall_ms()));
-    if (!have[F_DATA]) rj_add(ev, "data", rj_object());
-    if (!have[F_CONTEXT]) rj_add(ev, "context", rj_object());
-    if (!have[F_CUSTOM]) rj_add(ev, "custom", rj_object());
-    if (!have[F_USER]) rj_add(ev, "user", c_user ? mv_dup(c_user) : rj_object());
-    if (!have[F_NESTED]) rj_add(ev, "nested", rj_array());
-    if (!have[F_CONSENT]) rj_add(ev, "consent", c_consent ? mv_dup(c_consent) : rj_object());
-    if (!have[F_ID]) rj_add(ev, "id", span_id());
-    if (!have[F_TRIGGER]) rj_add(ev, "trigger", rj_string(""));
-    if (!have[F_ENTITY]) rj_add(ev, "entity", rj_string_n(s, (size_t)(sp - s))); /* whole words, as walkerOS */
+    /* literal keys: nothing to copy */
+    if (!have[F_TIMESTAMP]) rj_add_const(ev, "timestamp", rj_number((double)clock_wall_ms()));
+    if (!have[F_DATA]) rj_add_const(ev, "data", rj_object());
+    if (!have[F_CONTEXT]) rj_add_const(ev, "context", rj_object());
+    if (!have[F_CUSTOM]) rj_add_const(ev, "custom", rj_object());
+    if (!have[F_USER]) rj_add_const(ev, "user", c_user ? mv_dup(c_user) : rj_object());
+    if (!have[F_NESTED]) rj_add_const(ev, "nested", rj_array());
+    if (!have[F_CONSENT]) rj_add_const(ev, "consent", c_consent ? mv_dup(c_consent) : rj_object());
+    if (!have[F_ID]) rj_add_const(ev, "id", span_id());
+    if (!have[F_TRIGGER]) rj_add_const(ev, "trigger", rj_string(""));
+    if (!have[F_ENTITY]) rj_add_const(ev, "entity", rj_string_n(s, (size_t)(sp - s))); /* whole words, as walkerOS */
     if (!have[F_ACTION]) {
         const char *a = sp + 1, *e = strchr(a, ' ');
-        rj_add(ev, "action", rj_string_n(a, e ? (size_t)(e - a) : strlen(a)));
+        rj_add_const(ev, "action", rj_string_n(a, e ? (size_t)(e - a) : strlen(a)));
     }
-    if (!have[F_TIMING]) rj_add(ev, "timing", rj_number(0));
+    if (!have[F_TIMING]) rj_add_const(ev, "timing", rj_number(0));
     if (!have[F_SOURCE]) {
         cJSON *src = rj_object();
-        rj_add(src, "type", rj_string("collector"));
-        rj_add(src, "schema", rj_string("4"));
-        rj_add(ev, "source", src);
+        rj_add_const(src, "type", rj_string("collector"));
+        rj_add_const(src, "schema", rj_string("4"));
+        rj_add_const(ev, "source", src);
     }
     /* globals: collector globals with the event's on top */
     cJSON *g = (cJSON *)mv_own(ev, "globals", 7);
@@ -101,9 +111,9 @@ rudder_err_t walker_event_normalize(cJSON *ev, const cJSON *c_user, const cJSON 
             else rj_add(merged, m->string, mv_dup(m));
         }
         if (g) mv_replace(ev, g, merged);
-        else rj_add(ev, "globals", merged);
+        else rj_add_const(ev, "globals", merged);
     } else if (!g) {
-        rj_add(ev, "globals", rj_object());
+        rj_add_const(ev, "globals", rj_object());
     }
     return RUDDER_OK;
 }
