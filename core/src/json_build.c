@@ -68,8 +68,50 @@ static inline __attribute__((always_inline)) int check_text(rj_builder_t *b, con
     return check_text_slow(b, s, n);
 }
 
+/* n bytes from s to d: most keys and values are short, and a libc call would cost more
+ * than the copy. */
+static inline void copy_text(char *d, const char *s, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &z, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &z, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++) d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+    d[n] = '\0';
+}
+
+/* Does the next value go into an object (so it takes the pending key)? */
+static inline int in_object(const rj_builder_t *b) { return b->depth > 0 && rj_is_object(b->open[b->depth - 1]); }
+
+/* A node from the builder's arena with room for text_len bytes of its own text (+ NUL,
+ * when text_len >= 0) and, as a member, its key: one piece of the arena for all three.
+ * Without an arena (heap scope), a heap node; attach copies the key then. */
+static inline cJSON *new_node(rj_builder_t *b, int type, long text_len) {
+    if (!b->arena) return rj_heap_node(type);
+    int keyed = b->key && in_object(b);
+    size_t extra = (text_len >= 0 ? (size_t)text_len + 1 : 0) + (keyed ? b->key_len + 1 : 0);
+    cJSON *v = rj_arena_node(b->arena, type, extra);
+    if (v && keyed) {
+        char *k = (char *)(v + 1) + (text_len >= 0 ? (size_t)text_len + 1 : 0);
+        copy_text(k, b->key, b->key_len);
+        v->string = k;
+    }
+    return v;
+}
+
 /* Puts a new value where the structure says: the root, or the open container's next
- * element or member (under the pending key). */
+ * element or member (under the pending key, unless new_node already placed it). */
 static inline __attribute__((always_inline)) int attach(rj_builder_t *b, cJSON *v) {
     if (!v) return fail(b, RUDDER_ERR_NO_MEMORY, "out of memory");
     if (b->depth == 0) {
@@ -86,14 +128,15 @@ static inline __attribute__((always_inline)) int attach(rj_builder_t *b, cJSON *
             rj_delete(v);
             return fail(b, RUDDER_ERR_INVALID_ARG, "a member without a key");
         }
-        char *k = b->arena ? rj_arena_alloc(b->arena, b->key_len + 1) : rj_str_alloc(b->key_len + 1);
-        if (!k) {
-            rj_delete(v);
-            return fail(b, RUDDER_ERR_NO_MEMORY, "out of memory");
+        if (!v->string) {
+            char *k = b->arena ? rj_arena_alloc(b->arena, b->key_len + 1) : rj_str_alloc(b->key_len + 1);
+            if (!k) {
+                rj_delete(v);
+                return fail(b, RUDDER_ERR_NO_MEMORY, "out of memory");
+            }
+            copy_text(k, b->key, b->key_len);
+            v->string = k;
         }
-        memcpy(k, b->key, b->key_len);
-        k[b->key_len] = '\0';
-        v->string = k;
         if (b->key_plain) v->type |= RJ_PLAIN_KEY;
         b->key = NULL;
     }
@@ -110,9 +153,6 @@ static inline __attribute__((always_inline)) int attach(rj_builder_t *b, cJSON *
     return 0;
 }
 
-/* A node from the builder's arena (no thread-local lookup per value), else the heap. */
-static inline cJSON *new_node(rj_builder_t *b, int type) { return rj_node_in(b->arena, type); }
-
 int rjb_begin(rj_builder_t *b, int is_object) {
     if (b->err) return -1;
     if (b->depth >= b->max_depth) {
@@ -121,7 +161,7 @@ int rjb_begin(rj_builder_t *b, int is_object) {
         return fail(b, RUDDER_ERR_TOO_DEEP, why);
     }
     if (count(b, 3)) return -1; /* {} and a comma */
-    cJSON *v = new_node(b, is_object ? cJSON_Object : cJSON_Array);
+    cJSON *v = new_node(b, is_object ? cJSON_Object : cJSON_Array, -1);
     if (attach(b, v)) return -1;
     b->open[b->depth++] = v;
     return 0;
@@ -147,12 +187,11 @@ int rjb_string(rj_builder_t *b, const char *s, size_t n) {
     int plain;
     if (b->err || (plain = check_text(b, s, n)) < 0 || count(b, n + 3 + (plain ? 0 : escape_extra(s, n)))) return -1;
     cJSON *v;
-    if (b->arena) { /* the node and its text in one piece of the arena */
-        v = rj_arena_node(b->arena, cJSON_String, n + 1);
+    if (b->arena) { /* the node, its text and its key in one piece of the arena */
+        v = new_node(b, cJSON_String, (long)n);
         if (v) {
             v->valuestring = (char *)(v + 1);
-            memcpy(v->valuestring, s, n);
-            v->valuestring[n] = '\0';
+            copy_text(v->valuestring, s, n);
         }
     } else {
         v = rj_string_n(s, n);
@@ -178,7 +217,7 @@ int rjb_integer(rj_builder_t *b, long long v) {
         size_t len = v < 0 ? 3 : 2; /* a digit and a comma (and a sign) */
         for (long long u = v < 0 ? -v : v; u >= 10; u /= 10) len++;
         if (b->err || count(b, len)) return -1;
-        cJSON *n = new_node(b, cJSON_Number);
+        cJSON *n = new_node(b, cJSON_Number, -1);
         if (n) rj_number_set(n, (double)v);
         return attach(b, n);
     }
@@ -188,12 +227,12 @@ int rjb_integer(rj_builder_t *b, long long v) {
 
 int rjb_bool(rj_builder_t *b, int value) {
     if (b->err || count(b, 6)) return -1;
-    return attach(b, new_node(b, value ? cJSON_True : cJSON_False));
+    return attach(b, new_node(b, value ? cJSON_True : cJSON_False, -1));
 }
 
 int rjb_null(rj_builder_t *b) {
     if (b->err || count(b, 5)) return -1;
-    return attach(b, new_node(b, cJSON_NULL));
+    return attach(b, new_node(b, cJSON_NULL, -1));
 }
 
 cJSON *rjb_take(rj_builder_t *b) {
