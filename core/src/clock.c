@@ -1,5 +1,6 @@
 /* clock.c — time helpers. */
 #include "clock.h"
+#include <string.h>
 #include <time.h>
 
 int64_t clock_wall_ms(void) {
@@ -30,10 +31,8 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-void clock_iso(int64_t ms, char *out) {
-    int64_t secs = ms / 1000;
-    int milli = (int)(ms % 1000);
-    if (milli < 0) { milli += 1000; secs -= 1; }
+/* "YYYY-MM-DDTHH:MM:SS" of secs since the epoch (19 bytes, no NUL). */
+static void iso_seconds(int64_t secs, char *out) {
     int64_t days = secs / 86400, rem = secs % 86400;
     if (rem < 0) { rem += 86400; days -= 1; }
     int64_t y;
@@ -46,7 +45,29 @@ void clock_iso(int64_t ms, char *out) {
     p = put2(p, mday); *p++ = 'T';
     p = put2(p, (int)(rem / 3600)); *p++ = ':';
     p = put2(p, (int)(rem / 60 % 60)); *p++ = ':';
-    p = put2(p, (int)(rem % 60)); *p++ = '.';
+    put2(p, (int)(rem % 60));
+}
+
+/* Each envelope writes two times (the event's and now), mostly within the same second as
+ * the envelope before: the thread keeps the last two seconds' text. */
+static _Thread_local struct { int64_t secs; char text[19]; int valid; } recent[2];
+static _Thread_local int recent_next;
+
+void clock_iso(int64_t ms, char *out) {
+    int64_t secs = ms / 1000;
+    int milli = (int)(ms % 1000);
+    if (milli < 0) { milli += 1000; secs -= 1; }
+    int hit = recent[0].valid && recent[0].secs == secs ? 0 : recent[1].valid && recent[1].secs == secs ? 1 : -1;
+    if (hit < 0) {
+        hit = recent_next;
+        recent_next ^= 1;
+        iso_seconds(secs, recent[hit].text);
+        recent[hit].secs = secs;
+        recent[hit].valid = 1;
+    }
+    memcpy(out, recent[hit].text, 19);
+    char *p = out + 19;
+    *p++ = '.';
     *p++ = (char)('0' + milli / 100); p = put2(p, milli % 100);
     *p++ = 'Z';
     *p = '\0';

@@ -28,19 +28,21 @@ int dest_calls_add(dest_calls_t *c, rudder_call_type_t type, cJSON *params) {
     return 0;
 }
 
-/* A resolved id: kept only when it is a non-empty string. */
-static char *resolve_id(map_ctx_t *mc, const cJSON *event, const cJSON *setting) {
+/* A resolved id: kept only when it is a non-empty string.  The usual "user.id" is a
+ * lookup that points into the event (which outlives the calls); a Value that builds its
+ * result is copied into *owned, which the caller frees. */
+static const char *resolve_id(map_ctx_t *mc, const cJSON *event, const cJSON *setting, char **owned) {
+    *owned = NULL;
     if (!mv_truthy(setting)) return NULL;
-    if (rj_is_string(setting)) { /* the usual "user.id": a lookup, nothing built */
+    if (rj_is_string(setting)) {
         const char *rest;
         const cJSON *v = map_peek_path(event, setting->valuestring, strlen(setting->valuestring), &rest);
-        if (!rest) return rj_is_string(v) && !mv_is_undef(v) && v->valuestring[0] ? strdup(v->valuestring) : NULL;
+        if (!rest) return rj_is_string(v) && !mv_is_undef(v) && v->valuestring[0] ? v->valuestring : NULL;
     }
     cJSON *v = map_value(mc, event, setting, mv_own(event, "consent", 7));
-    char *out = NULL;
-    if (rj_is_string(v) && v->valuestring[0]) out = strdup(v->valuestring);
+    if (rj_is_string(v) && v->valuestring[0]) *owned = strdup(v->valuestring);
     rj_delete(v);
-    return out;
+    return *owned;
 }
 
 /* JSON text with object keys sorted, so trait order does not matter (default mode). */
@@ -319,8 +321,9 @@ dest_outcome_t dest_make_calls(rudder_dest_t *d, const cJSON *event, map_result_
                                dest_calls_t *out, char *errstr, size_t errstr_size, rudder_err_t *err) {
     map_ctx_t mc;
     map_ctx_init(&mc, event, d->c_consent, d->conf);
-    char *uid = resolve_id(&mc, event, d->s_user_id);
-    char *aid = resolve_id(&mc, event, d->s_anonymous_id);
+    char *uid_owned, *aid_owned;
+    const char *uid = resolve_id(&mc, event, d->s_user_id, &uid_owned);
+    const char *aid = resolve_id(&mc, event, d->s_anonymous_id, &aid_owned);
     *err = RUDDER_OK;
     if (!uid && !aid) {
         const cJSON *name = mv_own(event, "name", 4), *id = mv_own(event, "id", 2);
@@ -333,6 +336,8 @@ dest_outcome_t dest_make_calls(rudder_dest_t *d, const cJSON *event, map_result_
         }
         *err = RUDDER_ERR_NO_IDENTITY;
         d->stats.mapping_errors += mc.failed;
+        free(uid_owned);
+        free(aid_owned);
         return DEST_NO_IDENTITY;
     }
     call_env_t e = {0};
@@ -366,8 +371,8 @@ dest_outcome_t dest_make_calls(rudder_dest_t *d, const cJSON *event, map_result_
     d->stats.mapping_errors += mc.failed;
     if (mc.failed && d->client)
         client_log(d->client, RUDDER_LOG_WARN, "walkerOS destination: mapping error (value treated as undefined): %s", mc.error);
-    free(uid);
-    free(aid);
+    free(uid_owned);
+    free(aid_owned);
     *err = e.err;
     return DEST_SENT;
 }
