@@ -16,6 +16,7 @@ typedef struct parser {
     size_t errstr_size;
     char *insitu; /* in an arena: a private copy of s whose plain strings become the values */
     int plain;    /* the last string had no escapes: it needs none when printed either */
+    size_t len;   /* and its length then */
     rj_arena_t *arena; /* where nodes go (NULL: the heap), looked up once per parse */
 } parser_t;
 
@@ -136,6 +137,7 @@ static __attribute__((noinline)) char *parse_string_rest(parser_t *p) {
             } else {
                 out = str_copy(p, p->s + start, p->i - start);
             }
+            p->len = p->i - start;
             p->i++;
             p->plain = 1;
             return out;
@@ -223,6 +225,7 @@ static inline __attribute__((always_inline)) char *parse_string(parser_t *p) {
         out[end - start] = '\0';
         p->i = end + 1;
         p->plain = 1;
+        p->len = end - start;
         return out;
     }
     return parse_string_rest(p);
@@ -356,8 +359,9 @@ static cJSON *parse_value(parser_t *p) {
         if (!s) return NULL;
         cJSON *v = p_node(p, cJSON_NULL);
         if (!v) { str_free(s); fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
-        v->type = cJSON_String | (v->type & RJ_IN_ARENA) | (p->plain ? RJ_PLAIN_TEXT : 0);
+        v->type = cJSON_String | (v->type & RJ_IN_ARENA);
         v->valuestring = s;
+        if (p->plain) rj_mark_plain_text(v, p->len);
         return v;
     }
     case 't':
@@ -482,7 +486,8 @@ static char value_kind(char c) {
 
 int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
                    rudder_err_t *err, char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0, NULL};
+    parser_t p = {.s = text, .n = len, .max_depth = max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH,
+                  .err = RUDDER_OK, .errstr = errstr, .errstr_size = errstr_size};
     if (errstr && errstr_size) errstr[0] = '\0';
     int count = 0;
     if (!text) { fail(&p, RUDDER_ERR_INVALID_ARG, "no JSON text"); goto out; }
@@ -539,7 +544,8 @@ out:
 
 cJSON *rj_parse(const char *text, size_t len, int max_depth, rudder_err_t *err,
                 char *errstr, size_t errstr_size) {
-    parser_t p = {text, len, 0, 0, max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH, RUDDER_OK, errstr, errstr_size, NULL, 0, NULL};
+    parser_t p = {.s = text, .n = len, .max_depth = max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH,
+                  .err = RUDDER_OK, .errstr = errstr, .errstr_size = errstr_size};
     if (errstr && errstr_size) errstr[0] = '\0';
     cJSON *v = NULL;
     rj_arena_t *arena = rj_arena_current();
@@ -641,7 +647,7 @@ void rj_print_to(const cJSON *v, rbuf_t *out) {
     case cJSON_True: rbuf_puts(out, "true"); return;
     case cJSON_Number: print_number(v, out); return;
     case cJSON_String:
-        if (v->type & RJ_PLAIN_TEXT) rbuf_json_plain(out, v->valuestring, strlen(v->valuestring));
+        if (v->type & RJ_PLAIN_TEXT) rbuf_json_plain(out, v->valuestring, (size_t)v->valueint);
         else rbuf_json_string(out, v->valuestring, strlen(v->valuestring));
         return;
     case cJSON_Raw: rbuf_puts(out, v->valuestring ? v->valuestring : "null"); return;

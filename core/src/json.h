@@ -76,6 +76,15 @@ static inline int rj_is_bool(const cJSON *v) { return v && (v->type & (cJSON_Tru
 #define RJ_PLAIN_TEXT 0x2000
 #define RJ_PLAIN_KEY 0x1000
 
+/* Marks string node v (its valuestring n bytes long) as plain.  A plain string's valueint
+ * (unused by strings) holds its length, so the printer needs no strlen either; a string too
+ * long for an int is simply left unmarked. */
+static inline void rj_mark_plain_text(cJSON *v, size_t n) {
+    if (n > 2147483647u) return;
+    v->type |= RJ_PLAIN_TEXT;
+    v->valueint = (int)n;
+}
+
 /* A zeroed node of type from arena a (not NULL), with extra bytes after it for its string:
  * what the tree builders use when they already know their arena. */
 static inline cJSON *rj_arena_node(rj_arena_t *a, int type, size_t extra) {

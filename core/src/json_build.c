@@ -196,7 +196,7 @@ int rjb_string(rj_builder_t *b, const char *s, size_t n) {
     } else {
         v = rj_string_n(s, n);
     }
-    if (v && plain) v->type |= RJ_PLAIN_TEXT;
+    if (v && plain) rj_mark_plain_text(v, n);
     return attach(b, v);
 }
 

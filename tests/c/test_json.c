@@ -267,6 +267,20 @@ static void test_plain_strings_stay_valid_json(void) {
     out = rj_print(t);
     CHECK_EQ_STR(out, "{\"k\\n\":\"tab\\there\",\"ok\":\"fine\"}");
     free(out);
+    /* a plain string's length rides in valueint (the printer's strlen): parsed, built,
+     * copied into the arena or the heap, and printed back whole */
+    CHECK(v->child->valueint == 3 && t->child->next->valueint == 4, "plain strings carry their length");
+    const char *strs = "[\"\",\"0123456789abcdefghij\",\"\xc3\xa9t\xc3\xa9\"]";
+    cJSON *u = rj_parse(strs, strlen(strs), 0, NULL, NULL, 0);
+    CHECK(u && u->child->valueint == 0 && u->child->next->valueint == 20 && u->child->next->next->valueint == 5,
+          "lengths of parsed plain strings (empty, long, UTF-8)");
+    rj_scope_t heap = rj_scope_heap();
+    cJSON *h = rj_dup(u);
+    rj_scope_close(heap);
+    out = rj_print(h);
+    CHECK_EQ_STR(out, "[\"\",\"0123456789abcdefghij\",\"\xc3\xa9t\xc3\xa9\"]");
+    free(out);
+    rj_delete(h);
     rj_scope_close(scope);
 }
 
