@@ -11,7 +11,8 @@
 # Python and Lua (when built: the test venv BUILD_DIR/venv, the modules in BUILD_DIR-lua-*):
 # Destination.push / dest:push of the benchmark's walkerOS event (drivers/walkeros_config.json,
 # a data map of eleven fields), from the call into the binding to its return - converting
-# the dict or table included.
+# the dict or table included; and their Client.track / client:track of the plain benchmark
+# event (the one bench_client.c sends).
 set -eu
 build=${1:-build}
 n=${2:-20000}
@@ -40,6 +41,8 @@ count "C rudder_dest_push" "destination.c:rudder_dest_push [" "$exe" "$n"
 if [ -x "$build/venv/bin/python" ] && "$build/venv/bin/python" -c "import ruddercore" 2>/dev/null; then
     count "Python Destination.push" "bindings/python/dest.c:dest_push [" \
         "$build/venv/bin/python" "$here/drivers/py_push_offline.py" "$n"
+    count "Python Client.track" "bindings/python/client.c:client_track [" \
+        "$build/venv/bin/python" "$here/drivers/py_push_offline.py" "$n" --track
 fi
 for lua in 5.4 luajit; do
     so="$build-lua-$lua/bindings/lua"
@@ -47,5 +50,7 @@ for lua in 5.4 luajit; do
     if [ -f "$so/ruddercore.so" ] && command -v "$interp" >/dev/null; then
         LUA_CPATH="$so/?.so" count "Lua ($interp) dest:push" "bindings/lua/ruddercore.c:rc_dest_push" \
             "$interp" "$here/drivers/lua_push_offline.lua" "$n"
+        LUA_CPATH="$so/?.so" count "Lua ($interp) client:track" "bindings/lua/ruddercore.c:rc_track" \
+            "$interp" "$here/drivers/lua_push_offline.lua" "$n" track
     fi
 done
