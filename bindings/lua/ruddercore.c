@@ -270,6 +270,7 @@ static int enc_fail(encoder_t *e, const char *fmt, ...)
 }
 
 static int enc_value(encoder_t *e, int idx);
+static int enc_typed(encoder_t *e, int idx, int type);
 
 /* The builder refused a value (too deep, too large, a NUL in a string). */
 static int enc_tree_fail(encoder_t *e)
@@ -475,13 +476,13 @@ static int enc_table(encoder_t *e, int idx)
                 ob_putc(e->out, ',');
             e->path[e->npath++] = (enc_frame_t){NULL, 0, i};
             lua_rawgeti(L, idx, (int)i);
-            int vidx = lua_gettop(L);
-            if (lua_type(L, vidx) == LUA_TFUNCTION && e->on_function) {
+            int vidx = lua_gettop(L), vtype = lua_type(L, vidx);
+            if (vtype == LUA_TFUNCTION && e->on_function) {
                 rc = e->on_function(e, vidx, NULL) == 1 ? 0 : -1;
-            } else if (lua_isnil(L, vidx)) {
+            } else if (vtype == LUA_TNIL) {
                 rc = enc_literal(e, 'n'); /* array_mt tables may have holes */
             } else {
-                rc = enc_value(e, vidx);
+                rc = enc_typed(e, vidx, vtype);
             }
             lua_pop(L, 1);
             e->npath--;
@@ -503,7 +504,8 @@ static int enc_table(encoder_t *e, int idx)
             size_t klen;
             const char *k = lua_tolstring(L, vidx - 1, &klen); /* a string: checked above */
             e->path[e->npath++] = (enc_frame_t){k, klen, 0};
-            if (lua_type(L, vidx) == LUA_TFUNCTION && e->on_function) {
+            int vtype = lua_type(L, vidx); /* one call: each costs as much as the work here */
+            if (vtype == LUA_TFUNCTION && e->on_function) {
                 if (e->members)
                     e->members->unusable = 1; /* a member that may be left out: scan instead */
                 size_t mark = e->out->len;
@@ -521,7 +523,7 @@ static int enc_table(encoder_t *e, int idx)
                 }
             } else if (e->tree) {
                 if ((rc = enc_text(e, k, klen, 1)) == 0)
-                    rc = enc_value(e, vidx);
+                    rc = enc_typed(e, vidx, vtype);
             } else {
                 if (!first)
                     ob_putc(e->out, ',');
@@ -530,7 +532,7 @@ static int enc_table(encoder_t *e, int idx)
                 if ((rc = enc_string(e, k, klen)) == 0) {
                     ob_putc(e->out, ':');
                     size_t val_at = e->out->len;
-                    rc = enc_value(e, vidx);
+                    rc = enc_typed(e, vidx, vtype);
                     if (rc == 0 && e->members && e->nopen == 1) /* "key": between the quotes */
                         rjm_add(e->members, e->out, key_at + 1, val_at - key_at - 3, val_at);
                 }
@@ -549,13 +551,11 @@ static int enc_table(encoder_t *e, int idx)
     return rc;
 }
 
-/* Encodes the value at idx (any index) into e->out. */
-static int enc_value(encoder_t *e, int idx)
+/* Encodes the value at idx (an absolute index), of Lua type type, into e->out. */
+static int enc_typed(encoder_t *e, int idx, int type)
 {
     lua_State *L = e->L;
-    if (idx < 0)
-        idx = lua_gettop(L) + idx + 1;
-    switch (lua_type(L, idx)) {
+    switch (type) {
     case LUA_TNIL:
         return enc_literal(e, 'n');
     case LUA_TBOOLEAN:
@@ -580,6 +580,14 @@ static int enc_value(encoder_t *e, int idx)
     default:
         return enc_fail(e, "a %s can't be converted to JSON", luaL_typename(L, idx));
     }
+}
+
+/* Encodes the value at idx (any index) into e->out. */
+static int enc_value(encoder_t *e, int idx)
+{
+    if (idx < 0)
+        idx = lua_gettop(e->L) + idx + 1;
+    return enc_typed(e, idx, lua_type(e->L, idx));
 }
 
 /* Encodes the value at idx into out; on failure writes the message into err and
