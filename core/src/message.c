@@ -54,8 +54,12 @@ static const char *member_key(const rj_member_t *m, char *buf, size_t size, size
 
 static int own_key_index(const char *k, size_t n) {
     static const unsigned char LEN[K_COUNT] = {4, 9, 17, 6, 7, 6, 11, 5, 4, 8, 7, 10, 10, 6, 9, 7, 12};
-    for (int i = 0; i < K_COUNT; i++)
-        if (LEN[i] == n && memcmp(OWN_KEYS[i], k, n) == 0) return i;
+    for (int i = 0; i < K_COUNT; i++) {
+        if (LEN[i] != n || OWN_KEYS[i][0] != k[0]) continue;
+        size_t j = 1; /* keys are short: a byte loop costs less than a memcmp call */
+        while (j < n && OWN_KEYS[i][j] == k[j]) j++;
+        if (j == n) return i;
+    }
     return -1;
 }
 
