@@ -14,6 +14,7 @@
 # the dict or table included; and their Client.track / client:track of the plain benchmark
 # event (the one bench_client.c sends).
 set -eu
+export PYTHONHASHSEED=0 # dict and str hashing vary the Python counts from run to run otherwise
 build=${1:-build}
 n=${2:-20000}
 here=$(dirname "$0")
