@@ -45,28 +45,6 @@ static const unsigned char NEEDS_ESCAPE[256] = {
     [0 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
-/* Copies n bytes without a call for the short strings events are made of (overlapping
- * fixed-size moves). */
-static inline void copy_short(char *o, const char *s, size_t n) {
-    if (n >= 8 && n <= 16) {
-        uint64_t a, z;
-        memcpy(&a, s, 8);
-        memcpy(&z, s + n - 8, 8);
-        memcpy(o, &a, 8);
-        memcpy(o + n - 8, &z, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, z;
-        memcpy(&a, s, 4);
-        memcpy(&z, s + n - 4, 4);
-        memcpy(o, &a, 4);
-        memcpy(o + n - 4, &z, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++) o[i] = s[i];
-    } else {
-        memcpy(o, s, n);
-    }
-}
-
 void rbuf_json_plain(rbuf_t *b, const char *s, size_t n) {
     if (rbuf_reserve(b, n + 2) != 0) return;
     char *o = b->data + b->len;

@@ -3,6 +3,7 @@
 #define RUDDER_BUF_H
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct rbuf {
@@ -41,6 +42,28 @@ RBUF_INLINE void rbuf_putc(rbuf_t *b, char c) {
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
+/* Copies n bytes without a call for the short strings events are made of (overlapping
+ * fixed-size moves). */
+static inline void copy_short(char *o, const char *s, size_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a, z;
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+        memcpy(o, &a, 8);
+        memcpy(o + n - 8, &z, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, z;
+        memcpy(&a, s, 4);
+        memcpy(&z, s + n - 4, 4);
+        memcpy(o, &a, 4);
+        memcpy(o + n - 4, &z, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++) o[i] = s[i];
+    } else {
+        memcpy(o, s, n);
+    }
+}
+
 /* Copies src into dst[size] (cut to fit, always terminated): snprintf "%s" without the
  * format machinery, for the per-event ids. */
 static inline void text_copy(char *dst, size_t size, const char *src) {

@@ -68,26 +68,9 @@ static inline __attribute__((always_inline)) int check_text(rj_builder_t *b, con
     return check_text_slow(b, s, n);
 }
 
-/* n bytes from s to d: most keys and values are short, and a libc call would cost more
- * than the copy. */
+/* A NUL-terminated copy of s[0..n) into d (short copies inline: see buf.h). */
 static inline void copy_text(char *d, const char *s, size_t n) {
-    if (n >= 8 && n <= 16) {
-        uint64_t a, z;
-        memcpy(&a, s, 8);
-        memcpy(&z, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &z, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, z;
-        memcpy(&a, s, 4);
-        memcpy(&z, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &z, 4);
-    } else if (n < 4) {
-        for (size_t i = 0; i < n; i++) d[i] = s[i];
-    } else {
-        memcpy(d, s, n);
-    }
+    copy_short(d, s, n);
     d[n] = '\0';
 }
 
