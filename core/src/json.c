@@ -472,18 +472,6 @@ static int scan_value(parser_t *p) {
     return -1;
 }
 
-static char value_kind(char c) {
-    switch (c) {
-    case '{': return 'o';
-    case '[': return 'a';
-    case '"': return 's';
-    case 't': return 't';
-    case 'f': return 'f';
-    case 'n': return 'z';
-    default: return 'n';
-    }
-}
-
 int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *members, int max_members,
                    rudder_err_t *err, char *errstr, size_t errstr_size) {
     parser_t p = {.s = text, .n = len, .max_depth = max_depth > 0 ? max_depth : RJ_DEFAULT_MAX_DEPTH,
@@ -525,7 +513,7 @@ int rj_scan_object(const char *text, size_t len, int max_depth, rj_member_t *mem
         m->key_escaped = memchr(m->key, '\\', m->key_len) != NULL;
         m->val = text + vs;
         m->val_len = p.i - vs;
-        m->kind = value_kind(text[vs]);
+        m->kind = rj_value_kind(text[vs]);
         m->node = NULL;
         skip_ws(&p);
         if (p.i >= p.n) { fail(&p, RUDDER_ERR_INVALID_JSON, "unexpected end of input"); goto out; }

@@ -36,6 +36,19 @@ typedef struct rj_member {
                             its node here, key = node->string (decoded) and no val text */
 } rj_member_t;
 
+/* A member's kind from the first byte of its valid JSON value text. */
+static inline char rj_value_kind(char c) {
+    switch (c) {
+    case '{': return 'o';
+    case '[': return 'a';
+    case '"': return 's';
+    case 't': return 't';
+    case 'f': return 'f';
+    case 'n': return 'z';
+    default: return 'n';
+    }
+}
+
 /* Validates text fully (grammar, UTF-8, depth) without building a tree; when it is an
  * object, records its top-level members.  Returns the member count, or -1 with *err set
  * (RUDDER_ERR_NOT_OBJECT for valid JSON that is not an object; TOO_DEEP when the object

@@ -37,14 +37,13 @@ static inline int rjm_members(const rj_member_log_t *l, const char *text, rj_mem
     if (l->unusable) return -1;
     for (int i = 0; i < l->n; i++) {
         const char *key = text + l->key_off[i], *val = text + l->val_off[i];
-        char c = l->val_len[i] ? val[0] : 0;
         m[i] = (rj_member_t){
             .key = key,
             .key_len = l->key_len[i],
             .key_escaped = memchr(key, '\\', l->key_len[i]) != NULL,
             .val = val,
             .val_len = l->val_len[i],
-            .kind = c == '{' ? 'o' : c == '[' ? 'a' : c == '"' ? 's' : c == 't' ? 't' : c == 'f' ? 'f' : c == 'n' ? 'z' : 'n',
+            .kind = rj_value_kind(l->val_len[i] ? val[0] : 0),
         };
     }
     return l->n;
