@@ -12,6 +12,10 @@
 #            running Lua in the log phase at all)
 #   /push    log_by_lua builds the event and pushes it (resty.ruddercore.push)
 # Rounds alternate the locations; the best of each is kept (the machine is shared).
+# Each run also prints where the CPU went per request (from /proc and bash's time): the
+# worker's event loop, where the log phase runs; its sender thread; the data plane; wrk.
+# On one machine they all share the cores, so the sender's and the data plane's share (which
+# a real data plane elsewhere would not take) counts against the push too.
 set -eu
 build=$(cd "${1:?usage: $0 BUILD_DIR_JIT [seconds] [rounds] [connections] [workers]}" && pwd)
 secs=${2:-5}
@@ -107,18 +111,42 @@ EOF
 nginx_pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/plain" && break; sleep 0.05; done
 
-rps() { # URL -> requests/s
-    wrk -t1 -c"$conns" -d"${secs}s" "$1" | awk '/^Requests\/sec:/ {print $2}'
+# CPU ticks (utime + stime) of one thread or process, from /proc; 0 when it is gone.
+ticks() { [ -r "$1" ] && sed 's/.*) //' "$1" | awk '{print $12 + $13}' || echo 0; }
+# Where the CPU of the last rps() run went, in microseconds per request: the worker's event
+# loop (the log phase runs there), the worker's other threads (the sender), the data plane, wrk.
+cpu_snapshot() {
+    worker=$(pgrep -P "$nginx_pid" | head -n 1)
+    loop=$(ticks "/proc/$worker/task/$worker/stat")
+    all=0
+    for t in /proc/"$worker"/task/*/stat; do all=$((all + $(ticks "$t"))); done
+    echo "$loop $((all - loop)) $(ticks "/proc/$dp_pid/stat")"
+}
+rps() { # URL -> requests/s; leaves the CPU split in $prefix/cpu
+    before=$(cpu_snapshot)
+    TIMEFORMAT="%U %S" # bash's time: wrk's user and system CPU seconds
+    { time wrk -t1 -c"$conns" -d"${secs}s" "$1" >"$prefix/wrk.out"; } 2>"$prefix/wrk.time"
+    after=$(cpu_snapshot)
+    r=$(awk '/^Requests\/sec:/ {print $2}' "$prefix/wrk.out")
+    n=$(awk '/requests in/ {print $1}' "$prefix/wrk.out")
+    echo "$before $after $(cat "$prefix/wrk.time") $n" | awk -v hz="$(getconf CLK_TCK)" '{
+        us = 1e6 / hz / $9
+        printf "worker loop %.2f, sender %.2f, data plane %.2f, wrk %.2f us CPU per request\n",
+               ($4 - $1) * us, ($5 - $2) * us, ($6 - $3) * us, ($7 + $8) * 1e6 / $9 }' >"$prefix/cpu"
+    echo "$r"
 }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
 best_plain=0
 best_lualog=0
 best_push=0
 for r in $(seq "$rounds"); do
-    p=$(rps "http://127.0.0.1:$port/plain")
-    l=$(rps "http://127.0.0.1:$port/lualog")
-    q=$(rps "http://127.0.0.1:$port/push")
+    p=$(rps "http://127.0.0.1:$port/plain"); cpu_p=$(cat "$prefix/cpu")
+    l=$(rps "http://127.0.0.1:$port/lualog"); cpu_l=$(cat "$prefix/cpu")
+    q=$(rps "http://127.0.0.1:$port/push"); cpu_q=$(cat "$prefix/cpu")
     echo "round $r: plain $p req/s, lualog $l req/s, push $q req/s"
+    echo "  plain:  $cpu_p"
+    echo "  lualog: $cpu_l"
+    echo "  push:   $cpu_q"
     best_plain=$(max "$best_plain" "$p")
     best_lualog=$(max "$best_lualog" "$l")
     best_push=$(max "$best_push" "$q")

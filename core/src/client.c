@@ -138,6 +138,7 @@ rudder_client_t *rudder_client_new(const rudder_conf_t *conf, char *errstr, size
     conf = c->conf;
     c->flush_at = (int)conf_int(conf, "flushAt");
     c->flush_interval_ms = conf_int(conf, "flushInterval");
+    c->batch_linger_ms = conf_int(conf, "batchLinger");
     c->max_body = (size_t)conf_int(conf, "maxQueueSize");
     c->max_queue_events = (size_t)conf_int(conf, "maxInternalQueueSize");
     c->max_queue_bytes = (size_t)conf_int(conf, "maxInternalQueueBytes");

@@ -26,7 +26,7 @@ struct rudder_client {
     rudder_conf_t *conf;
     /* settings read once */
     int flush_at, retry_count, gzip, gzip_level, enabled, log_level;
-    int64_t flush_interval_ms, retry_base_ms, retry_max_ms, close_timeout_ms;
+    int64_t flush_interval_ms, batch_linger_ms, retry_base_ms, retry_max_ms, close_timeout_ms;
     size_t max_body, max_queue_events, max_queue_bytes;
     message_opts_t mopts;
 

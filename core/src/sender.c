@@ -9,6 +9,7 @@
 #include "gzip.h"
 #include "spool.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,7 @@ void *sender_main(void *arg) {
     rbuf_init(&s.wire);
     if (c->gzip && gzipper_init(&s.gz, c->gzip_level) != 0) c->gzip = 0;
 
+    int64_t last_send_mono = INT64_MIN / 2; /* when the last send started */
     pthread_mutex_lock(&c->mu);
     for (;;) {
         int64_t now = clock_mono_ms();
@@ -226,13 +228,23 @@ void *sender_main(void *arg) {
             continue;
         }
         int64_t due = c->spool ? c->spool_due_mono : c->q.head->enq_mono_ms + c->flush_interval_ms;
-        int ready = c->stopping || untaken >= (size_t)c->flush_at || c->flush_mark > c->taken_seq || now >= due;
+        int asked = c->stopping || c->flush_mark > c->taken_seq || now >= due;
+        int ready = asked || untaken >= (size_t)c->flush_at;
+        /* flushAt alone starts at most one send per batchLinger: under load the batch keeps
+         * filling instead of each request carrying flushAt events (a request costs the sender
+         * and the data plane far more than an event does).  A full batch goes at once. */
+        int64_t linger_until = last_send_mono + c->batch_linger_ms;
+        if (ready && !asked && now < linger_until && (c->spool || c->q.bytes < c->max_body)) {
+            if (linger_until < due) due = linger_until;
+            ready = 0;
+        }
         if (!ready) {
             struct timespec ts;
             deadline_ts(due, &ts);
             pthread_cond_timedwait(&c->wake, &c->mu, &ts);
             continue;
         }
+        last_send_mono = now;
         if (c->spool) {
             if (!send_spooled(&s, untaken)) break;
             continue;

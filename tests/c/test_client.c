@@ -471,10 +471,60 @@ static void test_outage_then_recovery(void) {
     dp_stop(dp);
 }
 
+/* Requests with their event counts, in arrival order, into counts (returns how many). */
+static int request_event_counts(dp_t *dp, long *counts, int max) {
+    cJSON *reqs = dp_get(dp, "/_requests");
+    int n = 0;
+    cJSON *r;
+    cJSON_ArrayForEach(r, reqs) {
+        if (n < max) counts[n] = (long)cJSON_GetObjectItem(r, "events")->valuedouble;
+        n++;
+    }
+    cJSON_Delete(reqs);
+    return n;
+}
+
+static void test_batch_linger_lets_a_batch_fill(void) {
+    dp_t *dp = dp_start(NULL);
+    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":3000", NULL);
+    track_n(c, 1, "first");
+    CHECK(dp_wait_stat(dp, "events", 1, 10000) == 0, "the first event goes at once");
+    for (int i = 0; i < 20; i++) { /* a trickle: each would be its own request without the linger */
+        track_n(c, 1, "then");
+        usleep(2000);
+    }
+    CHECK(dp_wait_stat(dp, "events", 21, 20000) == 0, "the next events follow after the linger");
+    long counts[8];
+    int n = request_event_counts(dp, counts, 8);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(counts[0], 1);
+    CHECK_EQ_INT(counts[1], 20); /* one request, not twenty */
+    rudder_client_destroy(c);
+    dp_stop(dp);
+}
+
+static void test_flush_and_full_batches_do_not_linger(void) {
+    dp_t *dp = dp_start(NULL);
+    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":60000,"
+                                        "\"maxQueueSize\":3000,\"maxEventBytes\":2900", NULL);
+    track_n(c, 1, "first");
+    CHECK(dp_wait_stat(dp, "events", 1, 10000) == 0, "the first event goes at once");
+    track_n(c, 40, "full"); /* over 3000 bytes: full batches go without waiting the minute */
+    CHECK(dp_wait_stat(dp, "events", 2, 20000) == 0, "a full batch does not linger");
+    size_t left = 99;
+    CHECK_EQ_INT(rudder_flush(c, 20000, &left), RUDDER_OK); /* the rest: flush does not wait either */
+    CHECK_EQ_INT(left, 0);
+    CHECK_EQ_INT(dp_stat(dp, "events"), 41);
+    rudder_client_destroy(c);
+    dp_stop(dp);
+}
+
 int main(void) {
     RUN(test_events_arrive_exactly_once_with_the_envelope);
     RUN(test_flush_at_triggers_a_send);
     RUN(test_flush_interval_bounds_the_wait);
+    RUN(test_batch_linger_lets_a_batch_fill);
+    RUN(test_flush_and_full_batches_do_not_linger);
     RUN(test_batches_are_cut_at_max_queue_size);
     RUN(test_retries_500_then_delivers);
     RUN(test_retries_503_then_delivers);
