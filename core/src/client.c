@@ -255,9 +255,13 @@ static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *m
         return rc;
     }
     e->seq = ++c->next_seq;
+    size_t bytes_before = c->q.bytes;
     queue_push(&c->q, e);
-    /* wake the sender only when it has something new to decide */
-    if (c->q.count == 1 || c->q.count == (size_t)c->flush_at) pthread_cond_signal(&c->wake);
+    /* wake the sender only when it has something new to decide: a first event, flushAt
+     * reached, or a full batch (which ends a batchLinger wait) */
+    if (c->q.count == 1 || c->q.count == (size_t)c->flush_at ||
+        (bytes_before < c->max_body && c->q.bytes >= c->max_body))
+        pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->mu);
     return RUDDER_OK;
 }

@@ -232,7 +232,8 @@ void *sender_main(void *arg) {
         int ready = asked || untaken >= (size_t)c->flush_at;
         /* flushAt alone starts at most one send per batchLinger: under load the batch keeps
          * filling instead of each request carrying flushAt events (a request costs the sender
-         * and the data plane far more than an event does).  A full batch goes at once. */
+         * and the data plane far more than an event does).  A full batch goes at once (with
+         * persistence the untaken bytes are on disk, uncounted: the linger bounds the wait). */
         int64_t linger_until = last_send_mono + c->batch_linger_ms;
         if (ready && !asked && now < linger_until && (c->spool || c->q.bytes < c->max_body)) {
             if (linger_until < due) due = linger_until;
