@@ -19,6 +19,7 @@ static int fail(map_ctx_t *c, const char *fmt, const char *arg) {
 
 static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJSON *consent,
                    cJSON **out);
+static cJSON *finish(cJSON *result, const cJSON *value_member);
 
 /* Consent state of §4.1 step 2. */
 static const cJSON *consent_state(map_ctx_t *c, const cJSON *input, const cJSON *ctx_consent) {
@@ -37,8 +38,17 @@ static const cJSON *consent_state(map_ctx_t *c, const cJSON *input, const cJSON 
     return c->collector_consent;
 }
 
+/* A string Value: the shorthand for {key: s}, "" meaning the whole input (§4.2).  It needs
+ * no consent state and no recursion, and it is most of the Values of a data map. */
+static cJSON *value_at_path(const cJSON *input, const cJSON *path) {
+    const char *k = path->valuestring;
+    size_t n = (path->type & RJ_PLAIN_TEXT) ? (size_t)path->valueint : strlen(k);
+    return finish(n ? map_by_path(input, k, n, NULL) : mv_dup(input), NULL);
+}
+
 cJSON *map_value(map_ctx_t *c, const cJSON *input, const cJSON *config, const cJSON *ctx_consent) {
     if (mv_is_undef(input) || !config) return NULL;
+    if (rj_is_string(config) && c->depth < MAP_MAX_DEPTH) return value_at_path(input, config);
     if (c->depth >= MAP_MAX_DEPTH) {
         c->failed++;
         fail(c, "mapping nested deeper than %s levels", "96");
@@ -154,10 +164,8 @@ static int process(map_ctx_t *c, const cJSON *input, const cJSON *item, const cJ
         return 0;
     }
     if (rj_is_null(item)) return fail(c, "a mapping Value is null%s", NULL);
-    if (rj_is_string(item)) { /* shorthand for {key: s}; "" means the whole input */
-        const char *k = item->valuestring;
-        cJSON *r = k[0] ? map_by_path(input, k, strlen(k), NULL) : mv_dup(input);
-        *out = finish(r, NULL);
+    if (rj_is_string(item)) {
+        *out = value_at_path(input, item);
         return 0;
     }
     if (!mv_is_plain_object(item) || !item->child) return 0; /* {} / numbers / booleans */
