@@ -282,6 +282,23 @@ static cJSON *number_from_literal(const char *s, const char *end) {
 
 static cJSON *parse_number(parser_t *p) {
     size_t start = p->i;
+    /* the usual number: a short integer ("420", "1732320817000"), scanned and valued in one
+     * pass; anything else (fraction, exponent, -0, 16+ digits, bad grammar) goes the long way */
+    const char *s = p->s + start, *end = p->s + p->n, *c = s + (*s == '-');
+    unsigned long long mant = 0;
+    const char *digits = c;
+    if (c < end && *c >= '1' && *c <= '9')
+        while (c < end && (unsigned)(*c - '0') < 10 && c - digits < 16) mant = mant * 10 + (unsigned)(*c++ - '0');
+    else if (c < end && *c == '0' && *s != '-')
+        c++;
+    size_t nd = (size_t)(c - digits);
+    if (nd && nd <= 15 && !(c < end && (*c == '.' || *c == 'e' || *c == 'E' || (unsigned)(*c - '0') < 10))) {
+        cJSON *node = p_node(p, cJSON_Number);
+        if (!node) { fail(p, RUDDER_ERR_NO_MEMORY, "out of memory"); return NULL; }
+        rj_number_set(node, *s == '-' ? -(double)mant : (double)mant);
+        p->i = (size_t)(c - p->s);
+        return node;
+    }
     if (scan_number(p)) return NULL;
     cJSON *node = number_from_literal(p->s + start, p->s + p->i);
     if (!node) fail(p, RUDDER_ERR_NO_MEMORY, "out of memory");
