@@ -242,6 +242,7 @@ static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *m
     if (c->closed) rc = RUDDER_ERR_CLOSED;
     else if (c->q.count >= c->max_queue_events || c->q.bytes + e->len > c->max_queue_bytes) rc = RUDDER_ERR_QUEUE_FULL;
     else if (client_ensure_sender_locked(c) != 0) rc = RUDDER_ERR_NO_MEMORY;
+    if (rc == RUDDER_ERR_QUEUE_FULL) pthread_cond_signal(&c->wake); /* a lingering sender: send now */
     if (rc != RUDDER_OK) {
         pthread_mutex_unlock(&c->mu);
         free(e);
@@ -255,12 +256,11 @@ static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *m
         return rc;
     }
     e->seq = ++c->next_seq;
-    size_t bytes_before = c->q.bytes;
+    int full_before = client_queue_full_enough(c);
     queue_push(&c->q, e);
     /* wake the sender only when it has something new to decide: a first event, flushAt
-     * reached, or a full batch (which ends a batchLinger wait) */
-    if (c->q.count == 1 || c->q.count == (size_t)c->flush_at ||
-        (bytes_before < c->max_body && c->q.bytes >= c->max_body))
+     * reached, or a queue that just became full enough (which ends a batchLinger wait) */
+    if (c->q.count == 1 || c->q.count == (size_t)c->flush_at || (!full_before && client_queue_full_enough(c)))
         pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->mu);
     return RUDDER_OK;

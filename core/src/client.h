@@ -61,6 +61,14 @@ struct rudder_client {
     struct rudder_client *registry_next; /* all live clients, for fork handling */
 };
 
+/* The in-memory queue holds a full batch (a body of maxQueueSize bytes) or half of what it
+ * may hold: the sender sends now rather than lingering (batchLinger), so the batch is not
+ * cut later and callers are not refused meanwhile.  Caller holds mu. */
+static inline int client_queue_full_enough(const rudder_client_t *c) {
+    size_t body = BATCH_OVERHEAD + c->q.bytes + c->q.count * (EVENT_SUFFIX + 1);
+    return body >= c->max_body || c->q.count * 2 >= c->max_queue_events || c->q.bytes * 2 >= c->max_queue_bytes;
+}
+
 /* sender.c */
 void *sender_main(void *arg);
 /* client.c: starts the sender if needed; caller holds mu. 0 ok. */

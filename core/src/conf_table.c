@@ -18,7 +18,7 @@ static const rudder_property_t PROPS[] = {
     {"flushInterval", "flush_interval", RUDDER_PROP_INT, 10, 86400000, "10000", NULL, "client",
      "Longest time in ms an accepted event waits before a send starts."},
     {"batchLinger", "batch_linger", RUDDER_PROP_INT, 0, 60000, "5", NULL, "client",
-     "After a send starts, ms before flushAt alone starts the next one (the batch keeps filling meanwhile); a full batch (with persistence off), flush(), close() and flushInterval do not wait. 0: send whenever flushAt events are queued."},
+     "After a send starts, ms before flushAt alone starts the next one (the batch keeps filling meanwhile); a full batch or a half-full queue (with persistence off), flush(), close() and flushInterval do not wait. 0: send whenever flushAt events are queued."},
     {"maxQueueSize", "max_queue_size", RUDDER_PROP_INT, 1024, 4000000, "460800", NULL, "client",
      "Largest request body in bytes before gzip (the data plane rejects more than 4096000)."},
     {"maxInternalQueueSize", "max_internal_queue_size", RUDDER_PROP_INT, 1, 100000000, "20000", NULL, "client",

@@ -232,10 +232,11 @@ void *sender_main(void *arg) {
         int ready = asked || untaken >= (size_t)c->flush_at;
         /* flushAt alone starts at most one send per batchLinger: under load the batch keeps
          * filling instead of each request carrying flushAt events (a request costs the sender
-         * and the data plane far more than an event does).  A full batch goes at once (with
-         * persistence the untaken bytes are on disk, uncounted: the linger bounds the wait). */
+         * and the data plane far more than an event does).  A full batch, or a queue half
+         * full, goes at once (with persistence the untaken events are on disk, uncounted: the
+         * linger bounds the wait). */
         int64_t linger_until = last_send_mono + c->batch_linger_ms;
-        if (ready && !asked && now < linger_until && (c->spool || c->q.bytes < c->max_body)) {
+        if (ready && !asked && now < linger_until && (c->spool || !client_queue_full_enough(c))) {
             if (linger_until < due) due = linger_until;
             ready = 0;
         }
@@ -245,8 +246,8 @@ void *sender_main(void *arg) {
             pthread_cond_timedwait(&c->wake, &c->mu, &ts);
             continue;
         }
-        last_send_mono = now;
         if (c->spool) {
+            last_send_mono = now;
             if (!send_spooled(&s, untaken)) break;
             continue;
         }
@@ -259,6 +260,7 @@ void *sender_main(void *arg) {
             pthread_cond_timedwait(&c->wake, &c->mu, &ts);
             continue;
         }
+        last_send_mono = now;
         size_t n;
         qevent_t *batch = queue_take_batch(&c->q, c->max_body, &n);
         qevent_t *last = batch;

@@ -486,7 +486,7 @@ static int request_event_counts(dp_t *dp, long *counts, int max) {
 
 static void test_batch_linger_lets_a_batch_fill(void) {
     dp_t *dp = dp_start(NULL);
-    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":3000", NULL);
+    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":6000", NULL);
     track_n(c, 1, "first");
     CHECK(dp_wait_stat(dp, "events", 1, 10000) == 0, "the first event goes at once");
     for (int i = 0; i < 20; i++) { /* a trickle: each would be its own request without the linger */
@@ -499,6 +499,24 @@ static void test_batch_linger_lets_a_batch_fill(void) {
     CHECK_EQ_INT(n, 2);
     CHECK_EQ_INT(counts[0], 1);
     CHECK_EQ_INT(counts[1], 20); /* one request, not twenty */
+    rudder_client_destroy(c);
+    dp_stop(dp);
+}
+
+static void test_a_half_full_queue_does_not_linger(void) {
+    dp_t *dp = dp_start(NULL);
+    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":60000,"
+                                        "\"maxInternalQueueSize\":20", NULL);
+    track_n(c, 1, "first");
+    CHECK(dp_wait_stat(dp, "events", 1, 10000) == 0, "the first event goes at once");
+    int accepted = 0;
+    for (int i = 0; i < 15; i++) { /* past half of the 20 the queue may hold */
+        if (track_n(c, 1, "half") == RUDDER_OK) accepted++;
+        usleep(1000);
+    }
+    CHECK(dp_wait_stat(dp, "events", 2, 20000) == 0, "a half-full queue goes without waiting the minute");
+    CHECK_EQ_INT(rudder_flush(c, 20000, NULL), RUDDER_OK);
+    CHECK_EQ_INT(dp_stat(dp, "events"), 1 + accepted);
     rudder_client_destroy(c);
     dp_stop(dp);
 }
@@ -528,6 +546,7 @@ int main(void) {
     RUN(test_flush_interval_bounds_the_wait);
     RUN(test_batch_linger_lets_a_batch_fill);
     RUN(test_flush_and_full_batches_do_not_linger);
+    RUN(test_a_half_full_queue_does_not_linger);
     RUN(test_batches_are_cut_at_max_queue_size);
     RUN(test_retries_500_then_delivers);
     RUN(test_retries_503_then_delivers);
