@@ -503,41 +503,36 @@ static void test_batch_linger_lets_a_batch_fill(void) {
     dp_stop(dp);
 }
 
-static void test_a_half_full_queue_does_not_linger(void) {
+/* With a minute-long linger and the given settings: one event is sent, then a trickle of n
+ * fills the queue past what `extra` allows to wait; the data plane must see the trickle's
+ * first send without the minute passing, and flush must deliver every accepted event. */
+static void check_goes_before_the_linger(const char *extra, int n, const char *what) {
     dp_t *dp = dp_start(NULL);
-    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":60000,"
-                                        "\"maxInternalQueueSize\":20", NULL);
+    char settings[256];
+    snprintf(settings, sizeof settings, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":60000,%s", extra);
+    rudder_client_t *c = client_for(dp, settings, NULL);
     track_n(c, 1, "first");
     CHECK(dp_wait_stat(dp, "events", 1, 10000) == 0, "the first event goes at once");
     int accepted = 0;
-    for (int i = 0; i < 15; i++) { /* past half of the 20 the queue may hold */
-        if (track_n(c, 1, "half") == RUDDER_OK) accepted++;
+    for (int i = 0; i < n; i++) { /* a trickle: the sender is lingering by the time it fills */
+        if (track_n(c, 1, "trickle") == RUDDER_OK) accepted++;
         usleep(1000);
     }
-    CHECK(dp_wait_stat(dp, "events", 2, 20000) == 0, "a half-full queue goes without waiting the minute");
-    CHECK_EQ_INT(rudder_flush(c, 20000, NULL), RUDDER_OK);
+    CHECK(dp_wait_stat(dp, "events", 2, 20000) == 0, "%s goes without waiting the minute", what);
+    size_t left = 99;
+    CHECK_EQ_INT(rudder_flush(c, 20000, &left), RUDDER_OK); /* the rest: flush does not wait either */
+    CHECK_EQ_INT(left, 0);
     CHECK_EQ_INT(dp_stat(dp, "events"), 1 + accepted);
     rudder_client_destroy(c);
     dp_stop(dp);
 }
 
 static void test_flush_and_full_batches_do_not_linger(void) {
-    dp_t *dp = dp_start(NULL);
-    rudder_client_t *c = client_for(dp, "\"flushAt\":1,\"flushInterval\":3600000,\"batchLinger\":60000,"
-                                        "\"maxQueueSize\":3000,\"maxEventBytes\":2900", NULL);
-    track_n(c, 1, "first");
-    CHECK(dp_wait_stat(dp, "events", 1, 10000) == 0, "the first event goes at once");
-    for (int i = 0; i < 40; i++) { /* a trickle past 3000 bytes: the sender is lingering by then */
-        track_n(c, 1, "full");
-        usleep(1000);
-    }
-    CHECK(dp_wait_stat(dp, "events", 2, 20000) == 0, "a full batch goes without waiting the minute");
-    size_t left = 99;
-    CHECK_EQ_INT(rudder_flush(c, 20000, &left), RUDDER_OK); /* the rest: flush does not wait either */
-    CHECK_EQ_INT(left, 0);
-    CHECK_EQ_INT(dp_stat(dp, "events"), 41);
-    rudder_client_destroy(c);
-    dp_stop(dp);
+    check_goes_before_the_linger("\"maxQueueSize\":3000,\"maxEventBytes\":2900", 40, "a full batch");
+}
+
+static void test_a_half_full_queue_does_not_linger(void) {
+    check_goes_before_the_linger("\"maxInternalQueueSize\":20", 15, "a half-full queue");
 }
 
 int main(void) {
