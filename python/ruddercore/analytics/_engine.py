@@ -79,11 +79,11 @@ def send(client: _core.Client, msg: Mapping[str, Any]) -> str:
     """Queues one message built the peer's way (client._enqueue) on a native client."""
     kind = msg.get("type")
     context = {k: v for k, v in (msg.get("context") or {}).items() if k != "library"}
-    common = {"context": context, "timestamp": msg.get("timestamp"),
+    common: Dict[str, Any] = {"context": context, "timestamp": msg.get("timestamp"),
               "integrations": msg.get("integrations"), "message_id": msg.get("messageId")}
     if kind == "alias":
         return client.alias(msg.get("previousId"), msg.get("userId"), **common)
-    who = {"user_id": msg.get("userId"), "anonymous_id": msg.get("anonymousId"), **common}
+    who: Dict[str, Any] = {"user_id": msg.get("userId"), "anonymous_id": msg.get("anonymousId"), **common}
     if kind == "track":
         return client.track(event=msg.get("event"), properties=msg.get("properties"), **who)
     if kind == "identify":
