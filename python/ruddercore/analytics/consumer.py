@@ -11,10 +11,10 @@ from .. import _core
 from . import _engine
 from .request import post  # noqa: F401  (rudderstack.analytics.consumer.post exists)
 
-# The peer's limits: a larger message is refused (Client raises RuntimeError), and a batch
-# stops growing at BATCH_SIZE_LIMIT bytes.
-MAX_MSG_SIZE = 4 << 10 << 10
-BATCH_SIZE_LIMIT = 4 << 10 << 10
+# The limits (the peer's are 4 MiB each): a larger message is refused (Client raises
+# RuntimeError), and a request stops growing at BATCH_SIZE_LIMIT bytes.
+MAX_MSG_SIZE = _engine.MAX_EVENT_BYTES
+BATCH_SIZE_LIMIT = _engine.MAX_REQUEST_BYTES
 
 
 class Consumer:
