@@ -81,13 +81,13 @@ def loopback_up():
         s.close()
 
 
-def run_pytest(tests):
+def pytest_command(tests):
     env = dict(os.environ, RUDDER_PEER_TESTS=tests,
                PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "pytest", "-c", os.path.join(HERE, "pytest.ini"),
            "--rootdir", os.path.dirname(os.path.dirname(os.path.dirname(tests))),
            "-p", "peer_plugin", "--timeout", str(TEST_TIMEOUT), tests]
-    return subprocess.run(cmd, env=env, timeout=RUN_TIMEOUT).returncode
+    return cmd, env
 
 
 def isolated():
@@ -100,7 +100,8 @@ def isolated():
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--inside":
         loopback_up()
-        return run_pytest(sys.argv[2])
+        cmd, env = pytest_command(sys.argv[2])
+        os.execve(sys.executable, cmd, env)   # one process, so the outer timeout ends pytest itself
     if len(sys.argv) != 2:
         sys.exit("usage: VENV/bin/python tests/peer/run.py BUILD_DIR")
     peer = os.path.join(os.path.abspath(sys.argv[1]), "peer")
@@ -111,7 +112,8 @@ def main():
     if not isolated():
         print("run.py: unshare -rn is not permitted here; running with the host network "
               "(the tests still talk to 127.0.0.1 only)", flush=True)
-        return run_pytest(tests)
+        cmd, env = pytest_command(tests)
+        return subprocess.run(cmd, env=env, timeout=RUN_TIMEOUT).returncode
     print("run.py: network namespace with loopback only (unshare -rn)", flush=True)
     return subprocess.run(["unshare", "-rn", sys.executable, os.path.abspath(__file__), "--inside", tests],
                           timeout=RUN_TIMEOUT + 30).returncode

@@ -100,11 +100,8 @@ class Client(object):
         context["traits"] = traits   # the peer sends identify traits in context.traits
         require("user_id or anonymous_id", user_id or anonymous_id, ID_TYPES)
         require("traits", traits, dict)
-        return self._enqueue({
-            "integrations": integrations or {}, "anonymousId": anonymous_id,
-            "timestamp": timestamp, "context": context, "type": "identify", "userId": user_id,
-            "messageId": message_id,
-        })
+        return self._message("identify", user_id, anonymous_id, context, timestamp, integrations,
+                             message_id)
 
     def track(self, user_id=None, event=None, properties=None, context=None, timestamp=None,
               anonymous_id=None, integrations=None, message_id=None) -> Tuple[bool, Message]:
@@ -112,21 +109,15 @@ class Client(object):
         require("user_id or anonymous_id", user_id or anonymous_id, ID_TYPES)
         require("properties", properties, dict)
         require("event", event, str)
-        return self._enqueue({
-            "integrations": integrations or {}, "anonymousId": anonymous_id,
-            "properties": properties, "timestamp": timestamp, "context": context or {},
-            "userId": user_id, "type": "track", "event": event, "messageId": message_id,
-        })
+        return self._message("track", user_id, anonymous_id, context, timestamp, integrations,
+                             message_id, properties=properties, event=event)
 
     def alias(self, previous_id=None, user_id=None, context=None, timestamp=None,
               integrations=None, message_id=None) -> Tuple[bool, Message]:
         require("previous_id", previous_id, ID_TYPES)
         require("user_id", user_id, ID_TYPES)
-        return self._enqueue({
-            "integrations": integrations or {}, "previousId": previous_id,
-            "timestamp": timestamp, "context": context or {}, "userId": user_id,
-            "type": "alias", "messageId": message_id,
-        })
+        return self._message("alias", user_id, None, context, timestamp, integrations, message_id,
+                             previousId=previous_id)
 
     def group(self, user_id=None, group_id=None, traits=None, context=None, timestamp=None,
               anonymous_id=None, integrations=None, message_id=None) -> Tuple[bool, Message]:
@@ -134,11 +125,8 @@ class Client(object):
         require("user_id or anonymous_id", user_id or anonymous_id, ID_TYPES)
         require("group_id", group_id, ID_TYPES)
         require("traits", traits, dict)
-        return self._enqueue({
-            "integrations": integrations or {}, "anonymousId": anonymous_id,
-            "timestamp": timestamp, "groupId": group_id, "context": context or {},
-            "userId": user_id, "traits": traits, "type": "group", "messageId": message_id,
-        })
+        return self._message("group", user_id, anonymous_id, context, timestamp, integrations,
+                             message_id, groupId=group_id, traits=traits)
 
     def page(self, user_id=None, category=None, name=None, properties=None, context=None,
              timestamp=None, anonymous_id=None, integrations=None,
@@ -161,11 +149,16 @@ class Client(object):
             require("name", name, str)
         if category:
             require("category", category, str)
+        return self._message(kind, user_id, anonymous_id, context, timestamp, integrations,
+                             message_id, properties=properties, category=category, name=name)
+
+    def _message(self, kind, user_id, anonymous_id, context, timestamp, integrations, message_id,
+                 **fields) -> Tuple[bool, Message]:
+        """The peer's message of type kind (its envelope plus fields), queued."""
         return self._enqueue({
-            "integrations": integrations or {}, "anonymousId": anonymous_id,
-            "properties": properties, "timestamp": timestamp, "category": category,
-            "context": context or {}, "userId": user_id, "type": kind, "name": name,
-            "messageId": message_id,
+            "type": kind, "userId": user_id, "anonymousId": anonymous_id,
+            "context": context or {}, "timestamp": timestamp,
+            "integrations": integrations or {}, "messageId": message_id, **fields,
         })
 
     def _enqueue(self, msg: Message) -> Tuple[bool, Message]:
