@@ -111,7 +111,7 @@ def pytest_ignore_collect(collection_path, config):
 
 def pytest_collection_modifyitems(session, config, items):
     for item in items:
-        key = item.nodeid.split("/test/", 1)[-1]
+        key = item.nodeid.split("rudderstack/analytics/test/", 1)[-1]
         for entry, reason in NOT_APPLICABLE.items():
             if key == entry or key.startswith(entry + "::") or key.startswith(entry + "["):
                 _used.add(entry)

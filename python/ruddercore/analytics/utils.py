@@ -38,8 +38,18 @@ def remove_trailing_slash(host: str) -> str:
     return host[:-1] if host.endswith("/") else host
 
 
+# exact types clean() returns as they are, checked first (the isinstance chain below, with
+# numbers.Number's ABC check, costs more than the rest of a call)
+_PLAIN = frozenset((str, int, float, bool, type(None), datetime, date))
+
+
 def clean(item: Any) -> Any:
     """item with every value JSON can carry; raises TypeError for a value it cannot turn."""
+    kind = type(item)
+    if kind in _PLAIN:
+        return item
+    if kind is dict:
+        return _clean_dict(item)
     if isinstance(item, Decimal):
         return float(item)
     if isinstance(item, (str, bool, numbers.Number, datetime, date, type(None))):
@@ -58,6 +68,9 @@ def clean(item: Any) -> Any:
 def _clean_dict(dict_: dict) -> dict:
     data = {}
     for k, v in dict_.items():
+        if type(v) in _PLAIN:
+            data[k] = v
+            continue
         try:
             data[k] = clean(v)
         except TypeError:
