@@ -96,7 +96,7 @@ core_ext = Extension(
 setup(
     version=version(),
     package_dir={"": "python"},
-    packages=["ruddercore"],
+    packages=["ruddercore", "ruddercore.analytics"],
     package_data={"ruddercore": ["py.typed", "*.pyi"]},
     ext_modules=[core_ext],
     # build/ is the CMake build directory; keep setuptools' intermediate files apart

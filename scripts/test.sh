@@ -22,6 +22,12 @@ if [ -f setup.py ] && [ -d tests/python ]; then
     "$VENV/bin/python" -m pip install -q .
     RUDDER_DATAPLANE_BIN="$PWD/$BUILD/tools/dataplane/rudder-dataplane" "$VENV/bin/python" -m pytest tests/python -q
   ) || failed+=("python")
+
+  # The drop-in promise: rudder-sdk-python's own tests against ruddercore.analytics
+  # (downloads the pinned sdist once into $BUILD/peer/; tests/peer/run.py).
+  step "rudder-sdk-python's own tests against ruddercore.analytics (tests/peer/run.py)"
+  RUDDER_DATAPLANE_BIN="$PWD/$BUILD/tools/dataplane/rudder-dataplane" "$VENV/bin/python" tests/peer/run.py "$BUILD" \
+    || failed+=("peer")
 fi
 
 if [ -x tests/lua/run.sh ]; then
