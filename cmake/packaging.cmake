@@ -26,15 +26,14 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)
 
-set(CPACK_COMPONENT_LIB_DESCRIPTION
-    "ruddercore C library: RudderStack client and walkerOS destination\n The shared library libruddercore.so.${PROJECT_VERSION_MAJOR}.")
+# The summary is each package's first Description line; these are the text below it.
+set(CPACK_COMPONENT_LIB_DESCRIPTION "The C library (libruddercore.so.${PROJECT_VERSION_MAJOR}): the RudderStack client and the walkerOS destination.")
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libruddercore)
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
 # shlibs file and the ldconfig trigger, so programs find the library right after dpkg -i
 set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS ON)
 
-set(CPACK_COMPONENT_DEV_DESCRIPTION
-    "ruddercore C library: development files\n ruddercore.h, libruddercore.so, libruddercore.a and ruddercore.pc (pkg-config).")
+set(CPACK_COMPONENT_DEV_DESCRIPTION "Development files: ruddercore.h, libruddercore.so, libruddercore.a and ruddercore.pc (pkg-config).")
 set(CPACK_COMPONENT_DEV_DEPENDS lib)
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libruddercore-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
@@ -45,8 +44,7 @@ if(HIREDIS_FOUND)
 endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${_rc_dev_depends}")
 
-set(CPACK_COMPONENT_TOOLS_DESCRIPTION
-    "ruddercore commands\n ruddercore (map, send, conformance, spool), ruddercore-spool and rudder-dataplane,\n a local RudderStack data plane stand-in for trying things out.")
+set(CPACK_COMPONENT_TOOLS_DESCRIPTION "The commands ruddercore (map, send, conformance, persistence, spool) and ruddercore-spool, and rudder-dataplane, a local RudderStack data plane stand-in for trying things out.")
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME ruddercore)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION utils)
 
