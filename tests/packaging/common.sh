@@ -1,17 +1,7 @@
-# Shared by tests/packaging/*.sh (sourced): paths, the version, the local data plane.
-#   ROOT     the repository root          BUILD  the CMake build dir (absolute)
-#   PK       BUILD/packaging, everything the packaging tests make lives there
-#   VERSION  RUDDER_VERSION from core/include/ruddercore.h (the one place it is written)
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
-PK="$BUILD/packaging"
-mkdir -p "$PK"
-VERSION=$(sed -n 's/^#define RUDDER_VERSION "\([^"]*\)"$/\1/p' "$ROOT/core/include/ruddercore.h")
-[ -n "$VERSION" ] || { echo "RUDDER_VERSION not found in core/include/ruddercore.h" >&2; exit 1; }
+# Shared by tests/packaging/*.sh (sourced): scripts/package-env.sh (ROOT, BUILD, PK, VERSION,
+# fail) plus the local data plane.
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/package-env.sh"
 DATAPLANE="$BUILD/tools/dataplane/rudder-dataplane"
-
-fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # start_dataplane BINARY WORKDIR: starts the data plane on an ephemeral 127.0.0.1 port;
 # sets DP_PID and DP_URL. The caller's EXIT trap calls stop_dataplane.

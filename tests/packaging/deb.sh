@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages as a user installs them, into the real system (root; CI is root):
-#   1. a build with prefix /usr, then `cpack -G DEB`: libruddercore, libruddercore-dev and
-#      ruddercore (cmake/packaging.cmake), each <version>-1 with the header's version;
+#   1. scripts/package.sh deb (a build with prefix /usr, then `cpack -G DEB`): libruddercore,
+#      libruddercore-dev and ruddercore (cmake/packaging.cmake), each <version>-1 with the
+#      header's version;
 #   2. their contents: the .so with SONAME libruddercore.so.<major> and .so.<version>, the
 #      header, the .pc file, the commands;
 #   3. dpkg -i; pkg-config finds ruddercore; examples/quickstart.c built with pkg-config and
@@ -14,8 +15,6 @@
 source "$(dirname "$0")/common.sh"
 PACKAGES=(libruddercore libruddercore-dev ruddercore)
 [ "$(id -u)" -eq 0 ] || fail "installs .deb packages into the system: run as root"
-command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps is missing (Debian: dpkg-dev)"
-command -v file >/dev/null || fail "file is missing (CPack's DEB generator uses it; Debian: file)"
 
 TMP=$(mktemp -d)
 INSTALLED=0
@@ -29,13 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "--- cmake (prefix /usr) and cpack -G DEB"
-DEB_BUILD="$PK/deb-build"
-cmake -S "$ROOT" -B "$DEB_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
-      -DRUDDERCORE_TESTS=OFF -DRUDDERCORE_BENCH=OFF > "$PK/deb-cmake.log" || { cat "$PK/deb-cmake.log"; fail "cmake"; }
-cmake --build "$DEB_BUILD" -j2 > "$PK/deb-build.log" || { tail -40 "$PK/deb-build.log"; fail "build"; }
-rm -rf "$PK/debs"
-(cd "$DEB_BUILD" && cpack -G DEB -B "$PK/debs") > "$PK/cpack.log" 2>&1 || { cat "$PK/cpack.log"; fail "cpack -G DEB"; }
+"$ROOT/scripts/package.sh" "$BUILD" deb
 ARCH=$(dpkg --print-architecture)
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 MAJOR=${VERSION%%.*}

