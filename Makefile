@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build demo test test-c test-python test-lua bench confdoc clean
+.PHONY: all deps build demo test test-c test-python test-lua packages bench confdoc clean
 
 all: build
 
@@ -21,6 +21,11 @@ demo: build
 # Every test: C (ctest, incl. the walkerOS conformance vectors), Python, Lua 5.4, LuaJIT, nginx.
 test: build
 	./scripts/test.sh $(BUILD)
+
+# The artefacts users install: the sdist and a manylinux wheel (auditwheel, bundling libcurl,
+# cJSON, hiredis) in $(BUILD)/packaging/{dist,wheelhouse}, the .deb packages in $(BUILD)/packaging/debs.
+packages: build
+	./scripts/package.sh $(BUILD)
 
 test-c: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

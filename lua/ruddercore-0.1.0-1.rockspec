@@ -1,6 +1,7 @@
 -- luarocks make lua/ruddercore-0.1.0-1.rockspec        (from the repository root)
 -- Builds ruddercore.so (the core linked in statically, never liblua) for the Lua that
--- luarocks runs for (--lua-version 5.4, 5.1 for LuaJIT/OpenResty) and installs
+-- luarocks runs for (--lua-version 5.4; 5.1 for LuaJIT/OpenResty, with
+-- LUA_INCDIR=/usr/include/luajit-2.1 for LuaJIT's own headers) and installs
 -- resty/ruddercore.lua next to it.  Needs cmake, a C compiler and the development
 -- files of libcurl, cJSON and zlib (Debian: libcurl4-openssl-dev libcjson-dev zlib1g-dev).
 rockspec_format = "3.0"

@@ -6,7 +6,8 @@ PKGS=(build-essential cmake ninja-build pkg-config python3-venv curl
       libcurl4-openssl-dev libcjson-dev zlib1g-dev
       liblua5.4-dev lua5.4 luajit2 libluajit2-5.1-dev lua-busted
       nginx libnginx-mod-http-lua redis-server libhiredis-dev
-      clang libclang-rt-14-dev valgrind wrk)
+      clang libclang-rt-14-dev valgrind wrk
+      luarocks dpkg-dev file)      # tests/packaging: luarocks make; cpack -G DEB (dpkg-shlibdeps, file)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

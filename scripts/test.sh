@@ -43,6 +43,13 @@ if [ -x tests/lua/run.sh ]; then
   ) || failed+=("lua")
 fi
 
+# The sdist + manylinux wheel, the rocks, the .deb packages, each installed and tested the way
+# a user installs it (docs/PACKAGING.md). RUDDER_SKIP_PACKAGING=1 skips them.
+if [ -z "${RUDDER_SKIP_PACKAGING:-}" ] && [ -x tests/packaging/run.sh ]; then
+  step "packaging: wheel (auditwheel), LuaRocks, .deb (tests/packaging/run.sh)"
+  tests/packaging/run.sh "$BUILD" || failed+=("packaging")
+fi
+
 # Sanitizers and fuzzing (docs/RELIABILITY.md). RUDDER_SKIP_SANITIZE=1 / RUDDER_SKIP_FUZZ=1 skip them.
 if [ -z "${RUDDER_SKIP_SANITIZE:-}" ] && [ -x scripts/sanitize.sh ]; then
   step "C tests under ASan+UBSan, TSan and valgrind (scripts/sanitize.sh)"

@@ -4,7 +4,8 @@
 -- received every event exactly once.
 --
 -- Environment (set by tests/lua/run.sh): RUDDER_DATAPLANE, RUDDER_SOURCE_DIR,
--- RUDDER_LUA_CPATH (the LuaJIT build's ruddercore.so pattern), NGINX (optional).
+-- RUDDER_LUA_CPATH (the LuaJIT build's ruddercore.so pattern), RUDDER_LUA_PATH (the
+-- resty/ruddercore.lua pattern; default: the source tree's lua/), NGINX (optional).
 local ruddercore = require "ruddercore"
 local helper = require "helper"
 
@@ -33,7 +34,7 @@ local function start_nginx(dp)
             USER = is_root and "user root;" or "",
             PORT = tostring(port),
             DATAPLANE_URL = dp.url,
-            LUA_PATH = helper.source_dir .. "/lua/?.lua",
+            LUA_PATH = os.getenv("RUDDER_LUA_PATH") or (helper.source_dir .. "/lua/?.lua"),
             LUA_CPATH = assert(os.getenv("RUDDER_LUA_CPATH"), "RUDDER_LUA_CPATH is not set"),
         }
         local conf = template:gsub("@([%u_]+)@", function(k) return assert(subst[k], k) end)

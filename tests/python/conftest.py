@@ -14,6 +14,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 WRITE_KEY = "test-write-key"
 
 
+def pytest_sessionstart(session):
+    """RUDDER_EXPECT_INSTALLED=SITE_PACKAGES (tests/packaging/wheel.sh): the suite must test the
+    installed wheel, so fail at once if ruddercore would be imported from anywhere else."""
+    site = os.environ.get("RUDDER_EXPECT_INSTALLED")
+    if site:
+        import ruddercore
+        where = os.path.realpath(ruddercore.__file__)
+        if not where.startswith(os.path.realpath(site) + os.sep):
+            pytest.exit("ruddercore imported from %s, not from the installed wheel in %s" % (where, site),
+                        returncode=3)
+
+
+def build_dir():
+    """The CMake build directory: RUDDER_BUILD_DIR, else the one holding the data plane."""
+    return os.environ.get("RUDDER_BUILD_DIR") or os.path.dirname(os.path.dirname(os.path.dirname(dataplane_bin())))
+
+
 def dataplane_bin():
     path = os.environ.get("RUDDER_DATAPLANE_BIN") or os.path.join(
         ROOT, "build", "tools", "dataplane", "rudder-dataplane")
