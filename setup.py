@@ -63,7 +63,7 @@ def find_hiredis():
 
 
 def sources():
-    core = sorted(glob(os.path.join(HERE, "core", "src", "*.c")))
+    core = sorted(glob(os.path.join(HERE, "core", "src", "**", "*.c"), recursive=True))
     binding = sorted(glob(os.path.join(HERE, "bindings", "python", "*.c")))
     if not core:
         fail("core/src/*.c not found; build from a full clone or sdist")

@@ -31,16 +31,16 @@
 #include <cjson/cJSON.h>
 
 #include "ruddercore.h"
-#include "buf.h"
-#include "client_internal.h"
-#include "arena.h"
-#include "conf.h"
-#include "destination.h"
-#include "json.h"
-#include "json_build.h"
-#include "member_log.h"
-#include "textscan.h"
-#include "redisq_client.h"
+#include "base/buf.h"
+#include "client/client_internal.h"
+#include "base/arena.h"
+#include "conf/conf.h"
+#include "destination/destination.h"
+#include "json/json.h"
+#include "json/json_build.h"
+#include "json/member_log.h"
+#include "base/textscan.h"
+#include "client/redisq_client.h"
 
 #include "compat.h"
 

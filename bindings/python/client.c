@@ -3,8 +3,8 @@
  * ({"userId": ..., "event": ..., ...}, None arguments left out) and hands it with its
  * members to client_call_members; validation and the envelope are the core's. */
 #include "rc.h"
-#include "client_internal.h"
-#include "member_log.h"
+#include "client/client_internal.h"
+#include "json/member_log.h"
 
 /* ---- the calls ------------------------------------------------------------------------- */
 

@@ -2,7 +2,7 @@
  * tree whose numbers keep their literal text, so an integer beyond 2**53 comes back as
  * the exact Python int it went in as. */
 #include "rc.h"
-#include "json.h"
+#include "json/json.h"
 #include <math.h>
 
 static PyObject *number(const cJSON *v) {

@@ -5,9 +5,9 @@
  * fns={"name": callable} are registered with rudder_conf_set_fn and referenced from the
  * mapping as "$fn:name" for fn, condition and validate. */
 #include "rc.h"
-#include "client_internal.h"
-#include "arena.h"
-#include "destination.h"
+#include "client/client_internal.h"
+#include "base/arena.h"
+#include "destination/destination.h"
 
 typedef struct {
     rc_host_t host;       /* must be first: flush/poll/close/stats work on host.client */

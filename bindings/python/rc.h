@@ -10,8 +10,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "ruddercore.h"
-#include "buf.h"
-#include "json_build.h"
+#include "base/buf.h"
+#include "json/json_build.h"
 #include <cjson/cJSON.h>
 
 #define RC_ERRSTR 512

@@ -1,9 +1,9 @@
 /* Queue bounds in bytes, batch cutting at maxQueueSize, gzip round trip, backoff sequence. */
-#include "backoff.h"
-#include "batch.h"
+#include "base/backoff.h"
+#include "wire/batch.h"
 #include "check.h"
-#include "gzip.h"
-#include "queue.h"
+#include "base/gzip.h"
+#include "wire/queue.h"
 #include <stdlib.h>
 #include <zlib.h>
 

@@ -5,7 +5,7 @@
  * down then back, no write key anywhere in Redis, delivered batches deleted. */
 #include "check.h"
 #include "ruddercore.h"
-#include "redisq.h"
+#include "persistence/redisq.h"
 
 #ifndef RUDDERCORE_HAVE_HIREDIS
 /* Built without hiredis: asking for the backend must say so clearly. */
@@ -22,10 +22,10 @@ int main(void) {
 }
 #else
 
-#include "clock.h"
+#include "base/clock.h"
 #include "dataplane.h"
-#include "redisq_proc.h"
-#include "uuid.h"
+#include "persistence/redisq_proc.h"
+#include "base/uuid.h"
 #include "test_redis_server.h"
 #include <pthread.h>
 #include <stdatomic.h>

@@ -28,9 +28,10 @@ FLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-
 LIBS=($(pkg-config --libs libcjson libcurl zlib) -lpthread -lm)
 
 # the library, instrumented for coverage (rebuilt when a source is newer than its object)
+mapfile -t core_srcs < <(find "$ROOT/core/src" -name '*.c' | sort)
 objs=()
-for src in "$ROOT"/core/src/*.c; do objs+=("$OUT/obj/$(basename "${src%.c}").o"); done
-for src in "$ROOT"/core/src/*.c; do
+for src in "${core_srcs[@]}"; do objs+=("$OUT/obj/$(basename "${src%.c}").o"); done
+for src in "${core_srcs[@]}"; do
   obj="$OUT/obj/$(basename "${src%.c}").o"
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find "$ROOT/core/src" "$ROOT/core/include" -name '*.h' -newer "$obj" -print -quit)" ]; then
     echo "$src $obj"
