@@ -40,7 +40,7 @@
 #include "json/json_build.h"
 #include "json/member_log.h"
 #include "base/textscan.h"
-#include "client/redisq_client.h"
+#include "client/client_internal.h"
 
 #include "compat.h"
 

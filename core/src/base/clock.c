@@ -72,3 +72,8 @@ void clock_iso(int64_t ms, char *out) {
     *p++ = 'Z';
     *p = '\0';
 }
+
+void clock_mono_timespec(int64_t mono_ms, struct timespec *ts) {
+    ts->tv_sec = mono_ms / 1000;
+    ts->tv_nsec = (long)(mono_ms % 1000) * 1000000L;
+}

@@ -64,11 +64,12 @@ static void fork_child(void) {
         }
         c->sender_started = 0;
         c->pid = getpid();
-        if (c->spool) { /* never write into the parent's spool: this process keeps events in memory */
-            spool_abandon_after_fork(c->spool);
-            c->spool = NULL;
+        /* the spool: never written by the child, which keeps its events in memory;
+         * Redis: the child's own connections and processor, opened lazily */
+        if (c->backend && !c->backend->after_fork(c)) {
+            c->backend = NULL;
+            c->persist = NULL;
         }
-        client_redis_after_fork(c); /* its own connections and processor, opened lazily */
     }
 }
 
@@ -162,8 +163,7 @@ rudder_client_t *rudder_client_new(const rudder_conf_t *conf, char *errstr, size
         client_log(c, RUDDER_LOG_WARN, "tlsVerify is off: the data plane's certificate is not checked");
     /* persistence: a redis:// URL or {"type":"redis",...} is Redis, anything else a spool directory */
     const char *persistence = conf_str(conf, "persistence");
-    if (*persistence && (redisq_selected(persistence) ? client_open_redis(c, persistence, errstr, size)
-                                                      : client_open_spool(c, errstr, size)) != 0) {
+    if (*persistence && client_backend_for(persistence)->open(c, persistence, errstr, size) != 0) {
         free_client(c);
         return NULL;
     }
@@ -206,8 +206,7 @@ void rudder_client_destroy(rudder_client_t *c) {
     if (!c) return;
     rudder_close(c, (int)c->close_timeout_ms, NULL);
     unregister(c);
-    spool_close(c->spool);
-    client_free_redis(c);
+    if (c->backend) c->backend->destroy(c);
     transport_free(c->transport);
     qevent_free_list(queue_take_all(&c->q));
     free_client(c);
@@ -230,7 +229,7 @@ void client_count_rejected(rudder_client_t *c, rudder_err_t reason) { if (c) cou
 const rudder_conf_t *client_conf(const rudder_client_t *c) { return c->conf; }
 
 static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *msgid, char *errstr, size_t size) {
-    if (c->spool) return client_enqueue_spooled(c, text->data, text->len, msgid, errstr, size);
+    if (client_stores_events(c)) return c->backend->enqueue(c, text->data, text->len, msgid, errstr, size);
     qevent_t *e = qevent_new(text->data, text->len, msgid);
     if (!e) {
         if (errstr && size) snprintf(errstr, size, "out of memory");
@@ -406,11 +405,6 @@ uint64_t rudder_flush_begin(rudder_client_t *c) {
     return mark;
 }
 
-static void deadline_ts(int64_t mono_ms, struct timespec *ts) {
-    ts->tv_sec = mono_ms / 1000;
-    ts->tv_nsec = (long)(mono_ms % 1000) * 1000000L;
-}
-
 size_t rudder_flush_wait(rudder_client_t *c, uint64_t mark, int timeout_ms) {
     if (!c) return 0;
     int64_t until = timeout_ms < 0 ? INT64_MAX : clock_mono_ms() + timeout_ms;
@@ -419,7 +413,7 @@ size_t rudder_flush_wait(rudder_client_t *c, uint64_t mark, int timeout_ms) {
         if (timeout_ms < 0) { pthread_cond_wait(&c->done, &c->mu); continue; }
         if (clock_mono_ms() >= until) break;
         struct timespec ts;
-        deadline_ts(until, &ts);
+        clock_mono_timespec(until, &ts);
         pthread_cond_timedwait(&c->done, &c->mu, &ts);
     }
     size_t left = c->completed_seq < mark ? (size_t)(mark - c->completed_seq) : 0;
@@ -482,10 +476,10 @@ rudder_err_t rudder_close(rudder_client_t *c, int timeout_ms, size_t *lost) {
         c->sender_started = 0;
     }
     /* Redis: the processor may finish the batch it is sending until the deadline */
-    client_close_redis(c, c->abort_at_mono);
+    if (c->backend && c->backend->close) c->backend->close(c, c->abort_at_mono);
     /* whatever is still queued will never be sent (with persistence it stays in the spool) */
     pthread_mutex_lock(&c->mu);
-    uint64_t kept = c->spool ? c->next_seq - c->completed_seq : 0;
+    uint64_t kept = client_stores_events(c) ? c->next_seq - c->completed_seq : 0;
     qevent_t *left = queue_take_all(&c->q);
     c->completed_seq = c->next_seq;
     pthread_cond_broadcast(&c->done);
@@ -499,8 +493,8 @@ rudder_err_t rudder_close(rudder_client_t *c, int timeout_ms, size_t *lost) {
     }
     qevent_free_list(left);
     if (kept)
-        client_log(c, RUDDER_LOG_INFO, "%llu undelivered events kept in the spool '%s' for the next start",
-                   (unsigned long long)kept, spool_dir(c->spool));
+        client_log(c, RUDDER_LOG_INFO, "%llu undelivered events kept in the %s '%s' for the next start",
+                   (unsigned long long)kept, c->backend->name, c->backend->where(c));
     size_t n_lost = (size_t)(atomic_load(&c->stats.dropped_events) - dropped_before);
     if (n_lost)
         client_log(c, RUDDER_LOG_WARN, "closed with %zu events not delivered (reported as dropped)", n_lost);

@@ -1,5 +1,6 @@
 /* client.h — the client's state, shared by client.c (calls, flush, close, fork),
- * sender.c (the thread), reports.c (poll) and stats.c. */
+ * sender.c and send_retry.c (the thread), reports.c (poll), stats.c and the queue backends
+ * (backend_spool.c, backend_redis.c). */
 #ifndef RUDDER_CLIENT_H
 #define RUDDER_CLIENT_H
 #include <pthread.h>
@@ -9,9 +10,8 @@
 #include "conf/conf.h"
 #include "message.h"
 #include "wire/queue.h"
-#include "redisq_client.h"
+#include "backend.h"
 #include "reports.h"
-#include "persistence/spool.h"
 #include "wire/transport.h"
 
 typedef struct client_stats {
@@ -46,12 +46,10 @@ struct rudder_client {
     pid_t pid;                /* process that owns the sender */
     transport_t *transport;
 
-    /* persistence on: the spool is the queue (q stays empty); NULL otherwise */
-    spool_t *spool;
-    int64_t spool_due_mono;   /* under mu: when the oldest untaken spooled event is due */
-    /* persistence in Redis: the sender moves batches to Redis, a processor thread sends
-     * them (redisq_client.c); NULL otherwise */
-    client_redis_t *redis;
+    /* persistence on: the queue backend (backend.h) and its state; NULL otherwise */
+    const client_backend_t *backend;
+    void *persist;
+    int64_t stored_due_mono;  /* under mu: when the oldest untaken stored event is due */
 
     reports_t reports;
     client_stats_t stats;
@@ -69,14 +67,13 @@ static inline int client_queue_full_enough(const rudder_client_t *c) {
     return body >= c->max_body || c->q.count * 2 >= c->max_queue_events || c->q.bytes * 2 >= c->max_queue_bytes;
 }
 
+/* A backend that stores events itself (the spool): the memory queue stays empty, and
+ * transient failures are retried until delivered, expired or close. */
+static inline int client_stores_events(const rudder_client_t *c) { return c->backend && c->backend->enqueue; }
+
 /* sender.c */
 void *sender_main(void *arg);
 /* client.c: starts the sender if needed; caller holds mu. 0 ok. */
 int client_ensure_sender_locked(rudder_client_t *c);
 void client_set_last_error(rudder_client_t *c, const char *text);
-/* spool_client.c: opens the spool from the settings (recovered events become pending). */
-int client_open_spool(rudder_client_t *c, char *errstr, size_t errstr_size);
-/* spool_client.c: appends an accepted event to the spool and gives it its sequence number. */
-rudder_err_t client_enqueue_spooled(rudder_client_t *c, const char *text, size_t len, const char *msgid,
-                                    char *errstr, size_t errstr_size);
 #endif

@@ -26,4 +26,11 @@ void client_count_rejected(rudder_client_t *c, rudder_err_t reason);
 void client_log(rudder_client_t *c, rudder_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The bindings' createPersistenceQueue: a new client with old's settings and callbacks plus
+ * `persistence` (a redis:// URL or a {"type":"redis",...} object as text).  Refused (NULL,
+ * errstr) once old has accepted a call or was closed; the caller destroys old on success.
+ * An unreachable Redis is an error the caller may retry with backoff.  (backend.c) */
+rudder_client_t *client_with_persistence(rudder_client_t *old, const char *persistence, char *errstr,
+                                         size_t errstr_size);
+
 #endif

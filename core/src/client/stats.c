@@ -10,7 +10,7 @@ char *rudder_stats(rudder_client_t *c) {
     size_t depth = c->q.count, bytes = c->q.bytes;
     size_t pending = (size_t)(c->next_seq - c->completed_seq);
     pthread_mutex_unlock(&c->mu);
-    unsigned long long spool_bytes = c->spool ? (unsigned long long)spool_pending_bytes(c->spool) : 0ULL;
+    unsigned long long spool_bytes = c->backend && c->backend->pending_bytes ? (unsigned long long)c->backend->pending_bytes(c) : 0ULL;
     rbuf_t b = RBUF_INIT;
 #define U(x) (unsigned long long)atomic_load(&s->x)
     unsigned long long rq = U(rejected_queue_full), ri = U(rejected_invalid), rt = U(rejected_too_large),

@@ -1,5 +1,5 @@
-/* redisq_client.c — the client's use of the Redis persistence backend.  Calls go to the
- * bounded in-memory queue as without persistence; the sender thread moves each batch to
+/* backend_redis.c — the queue backend (backend.h) over Redis (persistence/redisq*.h).
+ * Calls go to the bounded in-memory queue as without persistence; the sender thread moves each batch to
  * Redis (flushAt / flushInterval / flush) instead of posting it; this process's processor
  * thread (redisq_proc.c) takes batches from Redis — its own, a dead process's, or with
  * isMultiProcessor anyone's — and posts them.  Outcomes become the client's reports and
@@ -14,14 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct client_redis {
+typedef struct client_redis {
     redisq_opts_t opts;
     redisq_t *q;           /* NULL in a forked child until its sender opens its own */
     redisq_proc_t *proc;
     int64_t retry_at_mono; /* sender: no move before this (Redis away) */
     int64_t backoff_ms;
     int outage;
-};
+} client_redis_t;
 
 static void on_outcome(void *opaque, rudder_report_kind_t kind, rudder_err_t err, int status, const qevent_t *list,
                        size_t n, const char *why) {
@@ -69,7 +69,7 @@ static int start(rudder_client_t *c, client_redis_t *r, char *errstr, size_t siz
     return 0;
 }
 
-int client_open_redis(rudder_client_t *c, const char *setting, char *errstr, size_t size) {
+static int redis_backend_open(rudder_client_t *c, const char *setting, char *errstr, size_t size) {
     client_redis_t *r = calloc(1, sizeof *r);
     if (!r) {
         if (errstr && size) snprintf(errstr, size, "out of memory");
@@ -85,16 +85,17 @@ int client_open_redis(rudder_client_t *c, const char *setting, char *errstr, siz
         return -1;
     }
     r->backoff_ms = 100;
-    c->redis = r;
+    c->backend = &client_backend_redis;
+    c->persist = r;
     return 0;
 }
 
-int64_t client_redis_retry_at(const rudder_client_t *c) { return c->redis ? c->redis->retry_at_mono : 0; }
+static int64_t redis_backend_retry_at(const rudder_client_t *c) { return ((const client_redis_t *)c->persist)->retry_at_mono; }
 
 /* Sender thread, without the queue lock: stores one batch in Redis.  1 stored (the list is
  * freed), 0 Redis away (the caller keeps the list and tries again at retry_at). */
-int client_redis_move(rudder_client_t *c, qevent_t *batch, size_t n) {
-    client_redis_t *r = c->redis;
+static int redis_backend_move(rudder_client_t *c, qevent_t *batch, size_t n) {
+    client_redis_t *r = c->persist;
     char err[400] = "";
     int ok = 0;
     if (!r->q) { /* a forked child: its own connection and processor */
@@ -119,57 +120,40 @@ int client_redis_move(rudder_client_t *c, qevent_t *batch, size_t n) {
 }
 
 /* close(): the processor finishes its batch until the deadline, then gives it back. */
-void client_close_redis(rudder_client_t *c, int64_t deadline_mono) {
-    client_redis_t *r = c->redis;
+static void redis_backend_close(rudder_client_t *c, int64_t deadline_mono) {
+    client_redis_t *r = c->persist;
     if (!r) return;
     redisq_proc_stop(r->proc, deadline_mono);
     r->proc = NULL;
 }
 
-void client_free_redis(rudder_client_t *c) {
-    client_redis_t *r = c->redis;
+static void redis_backend_destroy(rudder_client_t *c) {
+    client_redis_t *r = c->persist;
     if (!r) return;
     redisq_proc_stop(r->proc, clock_mono_ms());
     redisq_close(r->q);
     free(r);
-    c->redis = NULL;
+    c->persist = NULL;
 }
 
 /* Forked child: the parent's connections and thread are not ours; open our own lazily. */
-void client_redis_after_fork(rudder_client_t *c) {
-    client_redis_t *r = c->redis;
-    if (!r) return;
+static int redis_backend_after_fork(rudder_client_t *c) {
+    client_redis_t *r = c->persist;
     redisq_proc_abandon_after_fork(r->proc);
     redisq_abandon_after_fork(r->q);
     r->proc = NULL;
     r->q = NULL;
     r->outage = 0;
     r->retry_at_mono = 0;
+    return 1;
 }
 
-rudder_client_t *client_with_persistence(rudder_client_t *old, const char *persistence, char *errstr, size_t size) {
-    if (errstr && size) errstr[0] = '\0';
-    if (!old || !persistence) {
-        if (errstr && size) snprintf(errstr, size, "createPersistenceQueue: a client and the queue options are required");
-        return NULL;
-    }
-    pthread_mutex_lock(&old->mu);
-    int used = old->next_seq != 0 || old->closed || old->sender_started;
-    pthread_mutex_unlock(&old->mu);
-    if (used) {
-        if (errstr && size)
-            snprintf(errstr, size, "createPersistenceQueue: the client has already %s; call it right after creating the client",
-                     old->closed ? "been closed" : "accepted calls");
-        return NULL;
-    }
-    if (old->redis || old->spool) {
-        if (errstr && size) snprintf(errstr, size, "createPersistenceQueue: the client already has persistence");
-        return NULL;
-    }
-    rudder_conf_t *conf = rudder_conf_dup(old->conf);
-    if (!conf) return NULL;
-    rudder_client_t *c = NULL;
-    if (rudder_conf_set(conf, "persistence", persistence, errstr, size) == RUDDER_OK) c = rudder_client_new(conf, errstr, size);
-    rudder_conf_destroy(conf);
-    return c;
-}
+const client_backend_t client_backend_redis = {
+    .name = "Redis queue",
+    .open = redis_backend_open,
+    .move = redis_backend_move,
+    .retry_at = redis_backend_retry_at,
+    .close = redis_backend_close,
+    .after_fork = redis_backend_after_fork,
+    .destroy = redis_backend_destroy,
+};
