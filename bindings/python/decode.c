@@ -8,7 +8,7 @@
 static PyObject *number(const cJSON *v) {
     const char *lit = v->valuestring;
     if (lit && *lit) {
-        if (!strpbrk(lit, ".eE")) return PyLong_FromString(lit, NULL, 10);
+        if (rj_literal_is_integer(lit)) return PyLong_FromString(lit, NULL, 10);
         double d = PyOS_string_to_double(lit, NULL, NULL);
         if (d == -1.0 && PyErr_Occurred()) return NULL;
         return PyFloat_FromDouble(d);

@@ -109,7 +109,9 @@ int rc_dest_init_type(void);
 /* ---- module.c ------------------------------------------------------------------------ */
 void rc_log_to_python(int level, const char *message);
 
-/* The core's internal setter for the binding's library suffix (core/src/conf.h). */
+/* The core's internal setter for the binding's library suffix, and its lookup of a
+ * setting by camelCase or snake_case name (core/src/conf/conf.h). */
 void conf_set_library_suffix(rudder_conf_t *c, const char *suffix);
+const rudder_property_t *conf_property(const char *name);
 
 #endif

@@ -27,6 +27,11 @@ static const char *alias_of(const char *name) {
 
 static const rudder_property_t *prop_at(int i) { return &rudder_properties(NULL)[i]; }
 
+const rudder_property_t *conf_property(const char *name) {
+    int i = prop_index(name);
+    return i < 0 ? NULL : prop_at(i);
+}
+
 rudder_conf_t *rudder_conf_new(void) {
     rudder_conf_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;

@@ -40,5 +40,8 @@ rudder_err_t conf_validate_for_client(const rudder_conf_t *c, char *errstr, size
 
 /* Sets the binding's library name suffix (e.g. "ruddercore-python"); internal to bindings. */
 void conf_set_library_suffix(rudder_conf_t *c, const char *suffix);
+/* The property table row of a setting named in camelCase or snake_case (what the bindings
+ * look up to learn a setting's type), or NULL. */
+const rudder_property_t *conf_property(const char *name);
 
 #endif

@@ -12,6 +12,7 @@
 #ifndef RUDDER_JSON_H
 #define RUDDER_JSON_H
 #include <cjson/cJSON.h>
+#include <string.h>
 #include "ruddercore.h"
 #include "base/buf.h"
 #include "base/arena.h"
@@ -163,5 +164,8 @@ size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]);
 
 /* Number value as double; 1 if v is a number. */
 int rj_is_integral(const cJSON *v);
+/* A number's literal text (rj_parse keeps it in valuestring) is an integer literal: no
+ * fraction, no exponent.  The bindings turn those into their integer type. */
+static inline int rj_literal_is_integer(const char *lit) { return strpbrk(lit, ".eE") == NULL; }
 
 #endif
