@@ -13,16 +13,6 @@ static rc_handle_t *rc_check_handle(lua_State *L, int idx)
     return h;
 }
 
-static const char *rc_level_name(rudder_log_level_t l)
-{
-    switch (l) {
-    case RUDDER_LOG_DEBUG: return "debug";
-    case RUDDER_LOG_INFO: return "info";
-    case RUDDER_LOG_WARN: return "warn";
-    default: return "error";
-    }
-}
-
 static const char *rc_kind_name(rudder_report_kind_t k)
 {
     switch (k) {
@@ -65,7 +55,7 @@ static int rc_report_dispatch(lua_State *L)
     if (!lua_isfunction(L, -1))
         return 0;
     if (r->kind == RUDDER_REPORT_LOG) {
-        lua_pushstring(L, rc_level_name(r->level));
+        lua_pushstring(L, client_log_level_name(r->level));
         lua_pushstring(L, r->message ? r->message : "");
         lua_call(L, 2, 0);
         return 0;

@@ -85,7 +85,7 @@ static int level_from_name(const char *name) {
     return 1000; /* off */
 }
 
-static const char *level_name(rudder_log_level_t l) {
+const char *client_log_level_name(rudder_log_level_t l) {
     return l >= RUDDER_LOG_ERROR ? "error" : l >= RUDDER_LOG_WARN ? "warn" : l >= RUDDER_LOG_INFO ? "info" : "debug";
 }
 
@@ -101,7 +101,7 @@ void client_log(rudder_client_t *c, rudder_log_level_t level, const char *fmt, .
         c->conf->log_cb(level, line, c->conf->log_opaque);
         rj_scope_close(heap);
     } else if (c->reports.cb) reports_push(&c->reports, RUDDER_REPORT_LOG, RUDDER_OK, 0, 0, level, strdup(line), NULL, NULL);
-    else if (level >= RUDDER_LOG_WARN) fprintf(stderr, "ruddercore %s: %s\n", level_name(level), line);
+    else if (level >= RUDDER_LOG_WARN) fprintf(stderr, "ruddercore %s: %s\n", client_log_level_name(level), line);
 }
 
 void client_set_last_error(rudder_client_t *c, const char *text) {

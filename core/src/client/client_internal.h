@@ -22,6 +22,9 @@ const rudder_conf_t *client_conf(const rudder_client_t *c);
 /* Counts a rejection made above the client (destination) in the client's stats. */
 void client_count_rejected(rudder_client_t *c, rudder_err_t reason);
 
+/* A log level's name as the bindings show it: "debug", "info", "warn", "error". */
+const char *client_log_level_name(rudder_log_level_t level);
+
 /* Emits a log line through the client's log path (report queue / raw callback). */
 void client_log(rudder_client_t *c, rudder_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
