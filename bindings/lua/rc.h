@@ -28,15 +28,13 @@
 
 #include <cjson/cJSON.h>
 #include "ruddercore.h"
-#include "base/buf.h"
+#include "base/base.h"
 #include "client/client_internal.h"
-#include "base/arena.h"
 #include "conf/conf.h"
 #include "destination/destination.h"
 #include "json/json.h"
 #include "json/json_build.h"
 #include "json/member_log.h"
-#include "base/textscan.h"
 #include "compat.h"
 
 #define RC_CLIENT_MT "ruddercore.client"

@@ -6,7 +6,7 @@
  * mapping as "$fn:name" for fn, condition and validate. */
 #include "rc.h"
 #include "client/client_internal.h"
-#include "base/arena.h"
+#include "base/base.h"
 #include "destination/destination.h"
 
 typedef struct {

@@ -10,7 +10,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "ruddercore.h"
-#include "base/buf.h"
+#include "base/base.h"
 #include "json/json_build.h"
 #include <cjson/cJSON.h>
 

@@ -1,9 +1,7 @@
 /* Queue bounds in bytes, batch cutting at maxQueueSize, gzip round trip, backoff sequence. */
-#include "base/backoff.h"
-#include "wire/batch.h"
+#include "base/base.h"
+#include "wire/wire.h"
 #include "check.h"
-#include "base/gzip.h"
-#include "wire/queue.h"
 #include <stdlib.h>
 #include <zlib.h>
 

@@ -1,9 +1,8 @@
 /* Strict JSON parsing and printing: exact numbers, UTF-8 checks, depth limit, positions. */
 #include "check.h"
-#include "base/arena.h"
+#include "base/base.h"
 #include "json/json.h"
 #include "json/json_build.h"
-#include "base/textscan.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* The envelope (spec §3.5) and call-time validation, one distinct error per failure. */
 #include "check.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "json/json.h"
 #include "client/message.h"
 #include <stdlib.h>

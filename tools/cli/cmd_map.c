@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "destination/destination.h"
 #include "json/json.h"
 

@@ -1,7 +1,7 @@
 /* backend.c — which queue backend takes a `persistence` value, and the bindings'
  * createPersistenceQueue (a fresh client with the same settings plus persistence). */
 #include "client.h"
-#include "persistence/redisq.h"
+#include "persistence/persistence.h"
 #include <stdio.h>
 
 const client_backend_t *client_backend_for(const char *setting) {

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "ruddercore.h"
-#include "wire/queue.h"
+#include "wire/wire.h"
 
 typedef struct sender_ctx sender_ctx_t;
 

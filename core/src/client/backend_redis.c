@@ -7,9 +7,9 @@
  * memory queue fills up to maxInternalQueueSize and then rejects calls (counted), never
  * blocking the caller. */
 #include "client.h"
-#include "wire/batch.h"
-#include "base/clock.h"
-#include "persistence/redisq_proc.h"
+#include "wire/wire.h"
+#include "base/base.h"
+#include "persistence/persistence.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * good kept in the dead-letter file.
  * Lock order: spool lock, then the queue lock (held only to give out the sequence number;
  * the write itself happens under the spool's own lock, never the queue lock). */
-#include "base/clock.h"
-#include "persistence/spool.h"
+#include "base/base.h"
+#include "persistence/persistence.h"
 #include "sender.h"
 #include <stdio.h>
 #include <string.h>

@@ -1,12 +1,10 @@
 /* client.c — the public client API: create, the six calls, poll, flush, close, destroy,
  * queue length, and fork safety.  Calls validate and build the envelope on the caller's
  * thread, then take the queue lock only to append. */
-#include "base/arena.h"
-#include "wire/batch.h"
+#include "base/base.h"
+#include "wire/wire.h"
 #include "client.h"
-#include "base/clock.h"
 #include "json/json.h"
-#include "base/uuid.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -9,10 +9,9 @@
 #include "client_internal.h"
 #include "conf/conf.h"
 #include "message.h"
-#include "wire/queue.h"
+#include "wire/wire.h"
 #include "backend.h"
 #include "reports.h"
-#include "wire/transport.h"
 
 typedef struct client_stats {
     atomic_uint_fast64_t accepted, rejected_invalid, rejected_queue_full, rejected_too_large,

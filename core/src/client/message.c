@@ -6,9 +6,8 @@
  * its bytes.  The text ends without '}' so that the sender appends ,"sentAt":"..."} at
  * every attempt without re-serialising the event. */
 #include "message.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "json/json.h"
-#include "base/uuid.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

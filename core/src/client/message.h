@@ -3,7 +3,7 @@
 #define RUDDER_MESSAGE_H
 #include <cjson/cJSON.h>
 #include "ruddercore.h"
-#include "base/buf.h"
+#include "base/base.h"
 #include "json/json.h"
 
 typedef struct message_opts {

@@ -2,10 +2,9 @@
  * whether a failure is retried (transient: no answer, 408, 429, 5xx; backoff with jitter
  * up to retryCount, or until close with a backend that stores events), split it on 413,
  * and report the outcome (delivered, failed, dropped).  Runs on the sender thread. */
-#include "base/backoff.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "sender.h"
-#include "wire/batch.h"
+#include "wire/wire.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * send_retry.c, or to the queue backend (backend.h): a backend that stores events sends
  * from there, Redis takes the batch.  The queue lock is never held during JSON, gzip or
  * HTTP. */
-#include "base/clock.h"
+#include "base/base.h"
 #include "sender.h"
 #include <stdint.h>
 #include <string.h>

@@ -4,8 +4,7 @@
 #ifndef RUDDER_SENDER_H
 #define RUDDER_SENDER_H
 #include <stdint.h>
-#include "base/buf.h"
-#include "base/gzip.h"
+#include "base/base.h"
 #include "client.h"
 
 struct sender_ctx {

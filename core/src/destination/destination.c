@@ -6,7 +6,7 @@
 #include "client/client_internal.h"
 #include "conf/conf.h"
 #include "destination.h"
-#include "base/arena.h"
+#include "base/base.h"
 #include "json/json.h"
 
 #define ERR(...) do { if (errstr && errstr_size) snprintf(errstr, errstr_size, __VA_ARGS__); } while (0)

@@ -89,11 +89,6 @@ static char *traits_text(const cJSON *traits, int walkeros) {
     return rbuf_detach(&b);
 }
 
-static int str_eq_nullable(const char *a, const char *b) {
-    if (!a || !b) return a == b;
-    return strcmp(a, b) == 0;
-}
-
 /* Literal keys are added without copying (cJSON's CS variant); params are built per call. */
 #define ADD(obj, key, item) rj_add_const((obj), (key), (item))
 
@@ -182,26 +177,7 @@ static void do_identify(call_env_t *e) {
     const char *uid = rj_is_string(ruid) ? ruid->valuestring : e->uid;
     const cJSON *traits = mv_own(r, "traits", 6);
     if (!mv_is_plain_object(traits)) traits = NULL;
-    char *hash = traits_text(traits, d->walkeros);
-    int fire;
-    if (d->walkeros) {
-        fire = !str_eq_nullable(uid, d->last_uid) || strcmp(hash ? hash : "", d->last_traits ? d->last_traits : "") != 0;
-        free(d->last_uid);
-        d->last_uid = uid ? strdup(uid) : NULL;
-        free(d->last_traits);
-        d->last_traits = hash;
-        hash = NULL;
-    } else {
-        uint64_t fp = uid ? dedup_fnv(DEDUP_FNV_INIT, uid, strlen(uid) + 1) : DEDUP_FNV_INIT;
-        uint64_t empty = DEDUP_FNV_INIT;
-        if (hash) fp = dedup_fnv(fp, hash, strlen(hash));
-        uint64_t prev;
-        if (!dedup_lru_get(d->identify_seen, e->idkey, e->idkey_len, &prev)) prev = empty;
-        fire = fp != prev;
-        dedup_lru_put(d->identify_seen, e->idkey, e->idkey_len, fp);
-    }
-    free(hash);
-    if (fire) {
+    if (dedup_identify_fires(d, e->idkey, e->idkey_len, uid, traits_text(traits, d->walkeros))) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
         if (mv_truthy(ruid) && rj_is_string(ruid)) set_member(p, "userId", rj_string(uid));
         if (traits) ADD(p, "traits", mv_dup(traits));
@@ -221,28 +197,7 @@ static void do_group(call_env_t *e) {
     if (!mv_is_plain_object(r) || !rj_is_string(gid) || !gid->valuestring[0]) { rj_delete(r); return; }
     const cJSON *traits = mv_own(r, "traits", 6);
     if (!mv_is_plain_object(traits)) traits = NULL;
-    char *hash = traits_text(traits, d->walkeros);
-    int fire;
-    if (d->walkeros) {
-        fire = !str_eq_nullable(gid->valuestring, d->last_group_id) ||
-               strcmp(hash ? hash : "", d->last_group_traits ? d->last_group_traits : "") != 0;
-        free(d->last_group_id);
-        d->last_group_id = strdup(gid->valuestring);
-        free(d->last_group_traits);
-        d->last_group_traits = hash;
-        hash = NULL;
-    } else {
-        rbuf_t key = RBUF_INIT;
-        rbuf_append(&key, e->idkey, e->idkey_len);
-        rbuf_putc(&key, '\x1f');
-        rbuf_puts(&key, gid->valuestring);
-        uint64_t fp = dedup_fnv(DEDUP_FNV_INIT ^ 1, hash ? hash : "", hash ? strlen(hash) : 0), prev;
-        fire = !dedup_lru_get(d->group_seen, rbuf_cstr(&key), key.len, &prev) || prev != fp;
-        dedup_lru_put(d->group_seen, rbuf_cstr(&key), key.len, fp);
-        rbuf_free(&key);
-    }
-    free(hash);
-    if (fire) {
+    if (dedup_group_fires(d, e->idkey, e->idkey_len, gid->valuestring, traits_text(traits, d->walkeros))) {
         cJSON *p = base_params(e->uid, e->aid, e->ts);
         ADD(p, "groupId", rj_string(gid->valuestring));
         if (traits) ADD(p, "traits", mv_dup(traits));

@@ -1,8 +1,9 @@
-/* destination_dedup.c — bounded LRU (hash table with chaining + doubly linked recency
+/* destination_dedup.c — whether an identify or a group is sent or deduplicated (the
+ * `dedup` setting), over a bounded LRU (hash table with chaining + doubly linked recency
  * list).  Keys are copied; lookups cost one hash and a short chain walk. */
 #include <stdlib.h>
 #include <string.h>
-#include "destination_dedup.h"
+#include "destination.h"
 
 typedef struct entry {
     struct entry *hnext;          /* hash chain */
@@ -107,3 +108,54 @@ int dedup_lru_put(dedup_lru_t *l, const char *key, size_t n, uint64_t fp) {
 }
 
 size_t dedup_lru_size(const dedup_lru_t *l) { return l ? l->size : 0; }
+
+static int str_eq_nullable(const char *a, const char *b) {
+    if (!a || !b) return a == b;
+    return strcmp(a, b) == 0;
+}
+
+int dedup_identify_fires(rudder_dest_t *d, const char *idkey, size_t idkey_len, const char *uid, char *hash) {
+    int fire;
+    if (d->walkeros) {
+        fire = !str_eq_nullable(uid, d->last_uid) || strcmp(hash ? hash : "", d->last_traits ? d->last_traits : "") != 0;
+        free(d->last_uid);
+        d->last_uid = uid ? strdup(uid) : NULL;
+        free(d->last_traits);
+        d->last_traits = hash;
+        hash = NULL;
+    } else {
+        uint64_t fp = uid ? dedup_fnv(DEDUP_FNV_INIT, uid, strlen(uid) + 1) : DEDUP_FNV_INIT;
+        uint64_t empty = DEDUP_FNV_INIT;
+        if (hash) fp = dedup_fnv(fp, hash, strlen(hash));
+        uint64_t prev;
+        if (!dedup_lru_get(d->identify_seen, idkey, idkey_len, &prev)) prev = empty;
+        fire = fp != prev;
+        dedup_lru_put(d->identify_seen, idkey, idkey_len, fp);
+    }
+    free(hash);
+    return fire;
+}
+
+int dedup_group_fires(rudder_dest_t *d, const char *idkey, size_t idkey_len, const char *group_id, char *hash) {
+    int fire;
+    if (d->walkeros) {
+        fire = !str_eq_nullable(group_id, d->last_group_id) ||
+               strcmp(hash ? hash : "", d->last_group_traits ? d->last_group_traits : "") != 0;
+        free(d->last_group_id);
+        d->last_group_id = strdup(group_id);
+        free(d->last_group_traits);
+        d->last_group_traits = hash;
+        hash = NULL;
+    } else {
+        rbuf_t key = RBUF_INIT;
+        rbuf_append(&key, idkey, idkey_len);
+        rbuf_putc(&key, '\x1f');
+        rbuf_puts(&key, group_id);
+        uint64_t fp = dedup_fnv(DEDUP_FNV_INIT ^ 1, hash ? hash : "", hash ? strlen(hash) : 0), prev;
+        fire = !dedup_lru_get(d->group_seen, rbuf_cstr(&key), key.len, &prev) || prev != fp;
+        dedup_lru_put(d->group_seen, rbuf_cstr(&key), key.len, fp);
+        rbuf_free(&key);
+    }
+    free(hash);
+    return fire;
+}

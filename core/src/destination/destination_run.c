@@ -6,7 +6,7 @@
 #include <string.h>
 #include "client/client_internal.h"
 #include "destination.h"
-#include "base/arena.h"
+#include "base/base.h"
 #include "json/json.h"
 
 static void replace_member(cJSON *obj, const char *key, cJSON *value) {

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "base/clock.h"
+#include "base/base.h"
 #include "destination.h"
 #include "json/json.h"
-#include "base/uuid.h"
 
 cJSON *walker_event_parse(const char *text, size_t len, rudder_err_t *err, char *errstr, size_t errstr_size) {
     if (len > DEST_MAX_EVENT_BYTES) {

@@ -1,7 +1,6 @@
 /* json.c — strict JSON parser and printer over cJSON nodes (see json.h for why). */
 #include "json.h"
-#include "base/arena.h"
-#include "base/textscan.h"
+#include "base/base.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

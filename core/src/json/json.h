@@ -14,8 +14,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 #include "ruddercore.h"
-#include "base/buf.h"
-#include "base/arena.h"
+#include "base/base.h"
 
 #define RJ_DEFAULT_MAX_DEPTH 64
 

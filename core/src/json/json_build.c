@@ -1,7 +1,6 @@
 /* json_build.c — a JSON tree built value by value (json_build.h). */
 #include "json_build.h"
-#include "base/arena.h"
-#include "base/textscan.h"
+#include "base/base.h"
 #include <stdio.h>
 #include <string.h>
 

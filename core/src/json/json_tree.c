@@ -6,7 +6,7 @@
  * event on the heap that gets an arena consent map, say).  cJSON_Delete must never see an
  * arena node: every tree the destination touches is freed with rj_delete. */
 #include "json.h"
-#include "base/arena.h"
+#include "base/base.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #ifdef RUDDERCORE_HAVE_HIREDIS
-#include "base/clock.h"
+#include "base/base.h"
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 #include <time.h>

@@ -20,8 +20,8 @@
 #define RUDDER_REDISQ_H
 #include <stddef.h>
 #include <stdint.h>
-#include "base/buf.h"
-#include "wire/queue.h"
+#include "base/base.h"
+#include "wire/wire.h"
 #include "ruddercore.h"
 
 #define REDISQ_DEFAULT_QUEUE "rudderEventsQueue"

@@ -2,12 +2,9 @@
  * SDK it sends a batch as soon as it is taken (no 1 s wait per job), keeps the tries count
  * in Redis so a restart does not reset it, and deletes what it delivered. */
 #include "redisq_proc.h"
-#include "base/backoff.h"
-#include "wire/batch.h"
-#include "base/clock.h"
+#include "base/base.h"
+#include "wire/wire.h"
 #include "conf/conf.h"
-#include "base/gzip.h"
-#include "wire/transport.h"
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /* spool.c — opening a spool directory (lock, recovery of what an earlier process left),
  * appending records for producers, the record codec, close and fork. */
 #include "spool_impl.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

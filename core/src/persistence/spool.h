@@ -16,7 +16,7 @@
 #define RUDDER_SPOOL_H
 #include <stddef.h>
 #include <stdint.h>
-#include "wire/queue.h"
+#include "wire/wire.h"
 #include "ruddercore.h"
 
 #define SPOOL_HEADER_LEN 72

@@ -3,7 +3,7 @@
 #ifndef RUDDER_SPOOL_IMPL_H
 #define RUDDER_SPOOL_IMPL_H
 #include <pthread.h>
-#include "base/buf.h"
+#include "base/base.h"
 #include "spool.h"
 
 struct spool {

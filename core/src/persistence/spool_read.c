@@ -1,7 +1,7 @@
 /* spool_read.c — the sender's side of the spool: read batches back in order, ack what
  * reached a final state (deleting finished segments), fsync per policy, dead letters. */
 #include "spool_impl.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "json/json.h"
 #include <errno.h>
 #include <fcntl.h>

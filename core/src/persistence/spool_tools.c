@@ -1,10 +1,10 @@
 /* spool_tools.c — rudder_spool_inspect and rudder_spool_replay: what an operator does with
  * a spool directory from the command line (`ruddercore spool inspect|replay DIR`). */
 #include "spool_impl.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "conf/conf.h"
 #include "json/json.h"
-#include "wire/transport.h"
+#include "wire/wire.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

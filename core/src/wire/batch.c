@@ -1,7 +1,7 @@
 /* batch.c — request bodies and report payloads built from a list of queued events.
  * Each event's text lacks its closing brace, so sentAt is appended here per attempt. */
 #include "batch.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include <string.h>
 
 void batch_build_body(rbuf_t *b, const qevent_t *list, const char *now) {

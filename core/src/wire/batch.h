@@ -1,7 +1,7 @@
 /* batch.h — the request body for a batch: {"batch":[e1,...],"sentAt":"..."}. */
 #ifndef RUDDER_BATCH_H
 #define RUDDER_BATCH_H
-#include "base/buf.h"
+#include "base/base.h"
 #include "queue.h"
 
 /* Writes the body into b (replacing it), giving every event and the batch sentAt = now_iso. */

@@ -1,6 +1,6 @@
 /* queue.c — intrusive singly linked FIFO; O(1) push, batch detach by bytes. */
 #include "queue.h"
-#include "base/buf.h"
+#include "base/base.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,7 @@
 /* transport.c — HTTP POST through libcurl with keep-alive, timeouts and Basic auth.
  * Redirects are not followed, so the Authorization header never reaches another host. */
 #include "transport.h"
-#include "base/backoff.h"
-#include "base/clock.h"
+#include "base/base.h"
 #include "conf/conf.h"
 #include <curl/curl.h>
 #include <pthread.h>

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/arena.h"
+#include "base/base.h"
 #include "conf/conf.h"
 #include "json/json.h"
 #include "mapping.h"
