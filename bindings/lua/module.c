@@ -60,6 +60,16 @@ static int rc_build_message(lua_State *L)
     return rc_push_owned_json(L, msg);
 }
 
+/* What client and destination both have (host.c). */
+static const luaL_Reg rc_handle_methods[] = {
+    {"poll", rc_poll},
+    {"flush", rc_flush},
+    {"close", rc_close},
+    {"stats", rc_stats},
+    {"queue_length", rc_queue_length},
+    {NULL, NULL},
+};
+
 static const luaL_Reg rc_client_methods[] = {
     {"create_persistence_queue", rc_create_persistence_queue},
     {"createPersistenceQueue", rc_create_persistence_queue},
@@ -69,11 +79,6 @@ static const luaL_Reg rc_client_methods[] = {
     {"page", rc_page},
     {"screen", rc_screen},
     {"alias", rc_alias},
-    {"poll", rc_poll},
-    {"flush", rc_flush},
-    {"close", rc_close},
-    {"stats", rc_stats},
-    {"queue_length", rc_queue_length},
     {NULL, NULL},
 };
 
@@ -81,11 +86,6 @@ static const luaL_Reg rc_dest_methods[] = {
     {"push", rc_dest_push},
     {"map", rc_dest_map},
     {"command", rc_dest_command},
-    {"poll", rc_poll},
-    {"flush", rc_flush},
-    {"close", rc_close},
-    {"stats", rc_stats},
-    {"queue_length", rc_queue_length},
     {NULL, NULL},
 };
 
@@ -103,6 +103,7 @@ static void rc_new_metatable(lua_State *L, const char *name, const luaL_Reg *met
     luaL_newmetatable(L, name);
     lua_createtable(L, 0, 12);
     rc_setfuncs(L, methods);
+    rc_setfuncs(L, rc_handle_methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, rc_mm_gc);
     lua_setfield(L, -2, "__gc");
