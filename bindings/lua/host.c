@@ -255,9 +255,7 @@ static rudder_err_t rc_close_handle(rc_handle_t *h, lua_State *L, int timeout, s
 
 static int rc_close_timeout(rc_handle_t *h)
 {
-    if (h->client == NULL)
-        return 0;
-    return (int)conf_int(client_conf(h->client), "closeTimeout");
+    return h->client == NULL ? 0 : (int)client_close_timeout_ms(h->client);
 }
 
 /* client:close([timeout_ms=closeTimeout]) -> true | nil, err, code, lost */

@@ -177,7 +177,7 @@ static int dest_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     d->dest = dest;
     h->client = rudder_dest_client(dest);
-    h->close_timeout_ms = rc_close_timeout_of(h->client);
+    h->close_timeout_ms = client_close_timeout_ms(h->client);
     rc_host_link(h);
     rc = 0;
 out:

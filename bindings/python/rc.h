@@ -102,7 +102,6 @@ int rc_check_not_in_callback(const char *what);                /* -1 with Error 
 extern PyTypeObject RcClientType;
 extern PyTypeObject RcDestinationType;
 int rc_client_init_type(void);
-long long rc_close_timeout_of(rudder_client_t *c);   /* the client's closeTimeout in ms */
 int rc_always_true(PyObject *self);
 int rc_dest_init_type(void);
 

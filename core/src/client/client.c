@@ -226,6 +226,8 @@ void client_count_rejected(rudder_client_t *c, rudder_err_t reason) { if (c) cou
 
 const rudder_conf_t *client_conf(const rudder_client_t *c) { return c->conf; }
 
+int64_t client_close_timeout_ms(const rudder_client_t *c) { return c->close_timeout_ms; }
+
 static rudder_err_t enqueue_text(rudder_client_t *c, rbuf_t *text, const char *msgid, char *errstr, size_t size) {
     if (client_stores_events(c)) return c->backend->enqueue(c, text->data, text->len, msgid, errstr, size);
     qevent_t *e = qevent_new(text->data, text->len, msgid);

@@ -19,6 +19,9 @@ rudder_err_t client_call_members(rudder_client_t *c, rudder_call_type_t type, co
 /* The conf the client was created from (owned by the client). */
 const rudder_conf_t *client_conf(const rudder_client_t *c);
 
+/* Its closeTimeout in ms: what the bindings' close() and garbage collection wait by default. */
+int64_t client_close_timeout_ms(const rudder_client_t *c);
+
 /* Counts a rejection made above the client (destination) in the client's stats. */
 void client_count_rejected(rudder_client_t *c, rudder_err_t reason);
 
