@@ -144,12 +144,7 @@ static int enc_number_text(encoder_t *e, int idx, rbuf_t *o)
         ob_append(o, fixed, flen);
         return 0;
     }
-    /* Shortest text that reads back as the same double. */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
+    rj_format_shortest(d, tmp);
 #if LUA_VERSION_NUM >= 503
     if (strpbrk(tmp, ".eEn") == NULL)
         strcat(tmp, ".0");

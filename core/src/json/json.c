@@ -617,6 +617,15 @@ size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]) {
     return (size_t)(o + places - out);
 }
 
+size_t rj_format_shortest(double d, char out[RJ_SHORTEST_MAX]) {
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(out, RJ_SHORTEST_MAX, "%.*g", prec, d);
+        if (strtod(out, NULL) == d) break;
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
 static void print_number(const cJSON *v, rbuf_t *out) {
     if (v->valuestring) { rbuf_puts(out, v->valuestring); return; }
     double d = v->valuedouble;
@@ -630,17 +639,13 @@ static void print_number(const cJSON *v, rbuf_t *out) {
         rbuf_append(out, text, n);
         return;
     }
-    char tmp[32];
+    char tmp[RJ_SHORTEST_MAX];
     size_t fixed = rj_format_fixed6(d, tmp); /* not integral here, so never "N.0" */
     if (fixed) {
         rbuf_append(out, tmp, fixed);
         return;
     }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d) break;
-    }
-    rbuf_puts(out, tmp);
+    rbuf_append(out, tmp, rj_format_shortest(d, tmp));
 }
 
 void rj_print_to(const cJSON *v, rbuf_t *out) {

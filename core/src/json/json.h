@@ -160,6 +160,11 @@ char *rj_str_alloc(size_t n);
  * names the same double. */
 #define RJ_FIXED6_MAX 24
 size_t rj_format_fixed6(double d, char out[RJ_FIXED6_MAX]);
+/* The shortest %.15g..%.17g text that reads back as the same double (finite d), NUL
+ * terminated; returns its length.  What the printer and the bindings write for a float
+ * rj_format_fixed6 cannot. */
+#define RJ_SHORTEST_MAX 32
+size_t rj_format_shortest(double d, char out[RJ_SHORTEST_MAX]);
 
 /* Number value as double; 1 if v is a number. */
 int rj_is_integral(const cJSON *v);
