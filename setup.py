@@ -62,14 +62,8 @@ def find_hiredis():
             [("RUDDERCORE_HAVE_HIREDIS", None)])
 
 
-def core_header_dirs():
-    """core/src and every subfolder of it that holds headers (the sources include them by name)."""
-    dirs = {os.path.dirname(p) for p in glob(os.path.join(HERE, "core", "src", "**", "*.h"), recursive=True)}
-    return ["core/src"] + sorted(REL(d, HERE) for d in dirs if REL(d, HERE) != os.path.join("core", "src"))
-
-
 def sources():
-    # recursive: core/src may hold subfolders (core/src/json/, core/src/client/, ...)
+    # recursive: core/src is in subsystem folders; includes name the folder ("json/json.h")
     core = sorted(glob(os.path.join(HERE, "core", "src", "**", "*.c"), recursive=True))
     binding = sorted(glob(os.path.join(HERE, "bindings", "python", "*.c")))
     if not core:
@@ -90,7 +84,7 @@ extra_link = [p for p in libs if not p.startswith(("-L", "-l"))] + ["-pthread"]
 core_ext = Extension(
     "ruddercore._core",
     sources=sources(),
-    include_dirs=["core/include"] + core_header_dirs() + ["bindings/python"] + include_dirs,
+    include_dirs=["core/include", "core/src", "bindings/python"] + include_dirs,
     library_dirs=library_dirs,
     libraries=libraries,
     define_macros=[("_GNU_SOURCE", None), ("RUDDER_STATIC_BUILD", None)] + hiredis_defines,

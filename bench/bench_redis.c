@@ -11,9 +11,8 @@
  *   client      with --url: rudder_track -> memory queue -> Redis -> processor -> HTTP
  *               ("calls": the calls alone; "in-redis": until flush() returned)
  * The issue asks for >= 100,000 events/s through Redis on loopback. */
-#include "clock.h"
-#include "redisq.h"
-#include "redisq_proc.h"
+#include "base/base.h"
+#include "persistence/persistence.h"
 #include "ruddercore.h"
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>

@@ -49,9 +49,9 @@ for lua in 5.4 luajit; do
     so="$build-lua-$lua/bindings/lua"
     interp=$([ "$lua" = luajit ] && echo luajit || echo lua5.4)
     if [ -f "$so/ruddercore.so" ] && command -v "$interp" >/dev/null; then
-        LUA_CPATH="$so/?.so" count "Lua ($interp) dest:push" "bindings/lua/ruddercore.c:rc_dest_push" \
+        LUA_CPATH="$so/?.so" count "Lua ($interp) dest:push" "bindings/lua/dest.c:rc_dest_push" \
             "$interp" "$here/drivers/lua_push_offline.lua" "$n"
-        LUA_CPATH="$so/?.so" count "Lua ($interp) client:track" "bindings/lua/ruddercore.c:rc_track" \
+        LUA_CPATH="$so/?.so" count "Lua ($interp) client:track" "bindings/lua/client.c:rc_track" \
             "$interp" "$here/drivers/lua_push_offline.lua" "$n" track
     fi
 done

@@ -1,6 +1,6 @@
 /* compat.h — the Lua 5.1 (LuaJIT) / 5.4 differences the ruddercore module needs.
  *
- * Everything is a static helper with an rc_ prefix, so nothing collides with the
+ * Everything is a static inline helper with an rc_ prefix, so nothing collides with the
  * 5.2-style functions LuaJIT 2.1 already exports (luaL_setfuncs, luaL_testudata, ...).
  */
 #ifndef RUDDERCORE_LUA_COMPAT_H
@@ -23,7 +23,7 @@
 
 #define rc_rawlen(L, i) lua_objlen((L), (i))
 
-static void rc_setfuncs(lua_State *L, const luaL_Reg *l)
+static inline void rc_setfuncs(lua_State *L, const luaL_Reg *l)
 {
     for (; l->name != NULL; l++) {
         lua_pushcfunction(L, l->func);
@@ -31,7 +31,7 @@ static void rc_setfuncs(lua_State *L, const luaL_Reg *l)
     }
 }
 
-static void *rc_testudata(lua_State *L, int i, const char *tname)
+static inline void *rc_testudata(lua_State *L, int i, const char *tname)
 {
     void *p = lua_touserdata(L, i);
     if (p == NULL || !lua_getmetatable(L, i))
@@ -47,7 +47,7 @@ static void *rc_testudata(lua_State *L, int i, const char *tname)
 
 /* 1 when the value at i is a Lua 5.3+ integer subtype (always 0 on 5.1/LuaJIT,
  * where every number is a double). */
-static int rc_isinteger(lua_State *L, int i)
+static inline int rc_isinteger(lua_State *L, int i)
 {
 #if LUA_VERSION_NUM >= 503
     return lua_isinteger(L, i);
@@ -60,7 +60,7 @@ static int rc_isinteger(lua_State *L, int i)
 
 
 /* Creates a new userdata block (5.4 takes a user-value count; we need none). */
-static void *rc_newuserdata(lua_State *L, size_t size)
+static inline void *rc_newuserdata(lua_State *L, size_t size)
 {
 #if LUA_VERSION_NUM >= 504
     return lua_newuserdatauv(L, size, 0);

@@ -3,8 +3,8 @@
  * ({"userId": ..., "event": ..., ...}, None arguments left out) and hands it with its
  * members to client_call_members; validation and the envelope are the core's. */
 #include "rc.h"
-#include "client_internal.h"
-#include "member_log.h"
+#include "client/client_internal.h"
+#include "json/member_log.h"
 
 /* ---- the calls ------------------------------------------------------------------------- */
 
@@ -101,16 +101,6 @@ int rc_client_specs_init(void) {
 
 /* ---- construction ------------------------------------------------------------------------ */
 
-long long rc_close_timeout_of(rudder_client_t *c) {
-    long long ms = 5000;
-    char *v = rudder_conf_get(client_conf(c), "closeTimeout");
-    if (v) {
-        ms = atoll(v);
-        rudder_free(v);
-    }
-    return ms;
-}
-
 static const char *const CALLBACK_NAMES[] = {"on_error", "on_delivery", NULL};
 
 static int client_init(PyObject *self, PyObject *args, PyObject *kwargs) {
@@ -163,7 +153,7 @@ static int client_init(PyObject *self, PyObject *args, PyObject *kwargs) {
         goto out;
     }
     h->client = c;
-    h->close_timeout_ms = rc_close_timeout_of(c);
+    h->close_timeout_ms = client_close_timeout_ms(c);
     rc_host_link(h);
     rc = 0;
 out:

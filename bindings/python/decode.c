@@ -2,13 +2,13 @@
  * tree whose numbers keep their literal text, so an integer beyond 2**53 comes back as
  * the exact Python int it went in as. */
 #include "rc.h"
-#include "json.h"
+#include "json/json.h"
 #include <math.h>
 
 static PyObject *number(const cJSON *v) {
     const char *lit = v->valuestring;
     if (lit && *lit) {
-        if (!strpbrk(lit, ".eE")) return PyLong_FromString(lit, NULL, 10);
+        if (rj_literal_is_integer(lit)) return PyLong_FromString(lit, NULL, 10);
         double d = PyOS_string_to_double(lit, NULL, NULL);
         if (d == -1.0 && PyErr_Occurred()) return NULL;
         return PyFloat_FromDouble(d);

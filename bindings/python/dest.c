@@ -5,9 +5,9 @@
  * fns={"name": callable} are registered with rudder_conf_set_fn and referenced from the
  * mapping as "$fn:name" for fn, condition and validate. */
 #include "rc.h"
-#include "client_internal.h"
-#include "arena.h"
-#include "destination.h"
+#include "client/client_internal.h"
+#include "base/base.h"
+#include "destination/destination.h"
 
 typedef struct {
     rc_host_t host;       /* must be first: flush/poll/close/stats work on host.client */
@@ -177,7 +177,7 @@ static int dest_init(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     d->dest = dest;
     h->client = rudder_dest_client(dest);
-    h->close_timeout_ms = rc_close_timeout_of(h->client);
+    h->close_timeout_ms = client_close_timeout_ms(h->client);
     rc_host_link(h);
     rc = 0;
 out:

@@ -3,7 +3,7 @@
  * with the `persistence` setting; an unreachable Redis raises ConfigError, which the caller
  * may retry with backoff as the Node SDK documents for its callback. */
 #include "rc.h"
-#include "redisq_client.h"
+#include "client/client_internal.h"
 
 PyObject *rc_client_create_persistence_queue(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"queue_opts", NULL};

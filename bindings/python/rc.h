@@ -10,8 +10,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "ruddercore.h"
-#include "buf.h"
-#include "json_build.h"
+#include "base/base.h"
+#include "json/json_build.h"
 #include <cjson/cJSON.h>
 
 #define RC_ERRSTR 512
@@ -102,14 +102,15 @@ int rc_check_not_in_callback(const char *what);                /* -1 with Error 
 extern PyTypeObject RcClientType;
 extern PyTypeObject RcDestinationType;
 int rc_client_init_type(void);
-long long rc_close_timeout_of(rudder_client_t *c);   /* the client's closeTimeout in ms */
 int rc_always_true(PyObject *self);
 int rc_dest_init_type(void);
 
 /* ---- module.c ------------------------------------------------------------------------ */
 void rc_log_to_python(int level, const char *message);
 
-/* The core's internal setter for the binding's library suffix (core/src/conf.h). */
+/* The core's internal setter for the binding's library suffix, and its lookup of a
+ * setting by camelCase or snake_case name (core/src/conf/conf.h). */
 void conf_set_library_suffix(rudder_conf_t *c, const char *suffix);
+const rudder_property_t *conf_property(const char *name);
 
 #endif

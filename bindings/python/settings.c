@@ -1,21 +1,12 @@
 /* settings.c — Python keyword settings to the core's property table.
  *
- * No list of settings here: each keyword is looked up in rudder_properties() (by its
- * snake_case or camelCase name) only to learn its type, and the core validates the
+ * No list of settings here: each keyword is looked up in the core's property table
+ * (conf_property, by its snake_case or camelCase name) only to learn its type, and the core validates the
  * value and names the setting when it is wrong. */
 #include "rc.h"
 
-static const rudder_property_t *find_prop(const char *name) {
-    size_t n = 0;
-    const rudder_property_t *t = rudder_properties(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].name, name) == 0 || (t[i].snake_name && strcmp(t[i].snake_name, name) == 0))
-            return &t[i];
-    return NULL;
-}
-
 int rc_conf_set_py(rudder_conf_t *conf, const char *name, PyObject *value) {
-    const rudder_property_t *prop = find_prop(name);
+    const rudder_property_t *prop = conf_property(name);
     rbuf_t text = RBUF_INIT;
     int rc = 0;
     if (prop && prop->type == RUDDER_PROP_JSON) {

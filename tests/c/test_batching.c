@@ -1,9 +1,7 @@
 /* Queue bounds in bytes, batch cutting at maxQueueSize, gzip round trip, backoff sequence. */
-#include "backoff.h"
-#include "batch.h"
+#include "base/base.h"
+#include "wire/wire.h"
 #include "check.h"
-#include "gzip.h"
-#include "queue.h"
 #include <stdlib.h>
 #include <zlib.h>
 

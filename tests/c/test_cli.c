@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "dataplane.h"
-#include "json.h"
+#include "json/json.h"
 
 #define CLI RUDDER_BINARY_DIR "/tools/cli/ruddercore"
 #define EXAMPLES RUDDER_SOURCE_DIR "/examples"

@@ -1,6 +1,6 @@
 /* The settings table: defaults, types, ranges, errors that name the setting, no write key leaks. */
 #include "check.h"
-#include "conf.h"
+#include "conf/conf.h"
 #include <stdlib.h>
 
 static void test_defaults_are_the_walkeros_ones(void) {

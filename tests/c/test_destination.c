@@ -6,8 +6,8 @@
 #include <string.h>
 #include "check.h"
 #include "dataplane.h"
-#include "destination.h"
-#include "json.h"
+#include "destination/destination.h"
+#include "json/json.h"
 
 static const char *SETTINGS_BASE =
     "\"writeKey\":\"wk\",\"dataPlaneUrl\":\"http://127.0.0.1:9\",\"logLevel\":\"error\",\"enable\":false";

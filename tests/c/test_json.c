@@ -1,9 +1,8 @@
 /* Strict JSON parsing and printing: exact numbers, UTF-8 checks, depth limit, positions. */
 #include "check.h"
-#include "arena.h"
-#include "json.h"
-#include "json_build.h"
-#include "textscan.h"
+#include "base/base.h"
+#include "json/json.h"
+#include "json/json_build.h"
 #include <stdlib.h>
 #include <string.h>
 

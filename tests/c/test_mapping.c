@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
-#include "json.h"
-#include "mapping.h"
+#include "json/json.h"
+#include "destination/mapping/mapping.h"
 
 static cJSON *parse(const char *text) {
     rudder_err_t e;

@@ -1,8 +1,8 @@
 /* The envelope (spec §3.5) and call-time validation, one distinct error per failure. */
 #include "check.h"
-#include "clock.h"
-#include "json.h"
-#include "message.h"
+#include "base/base.h"
+#include "json/json.h"
+#include "client/message.h"
 #include <stdlib.h>
 #include <time.h>
 

@@ -1,11 +1,11 @@
-/* The Redis persistence queue (core/src/redisq*.c) against a real redis-server and the
+/* The Redis persistence queue (core/src/persistence/redisq*.c) against a real redis-server and the
  * local data plane, both started and stopped here: options, the stored format, the flow
  * end to end, retries then the failed list and its re-queue, crash recovery (kill -9 mid-
  * send) in single- and multi-processor mode, several processes sharing one queue, Redis
  * down then back, no write key anywhere in Redis, delivered batches deleted. */
 #include "check.h"
 #include "ruddercore.h"
-#include "redisq.h"
+#include "persistence/persistence.h"
 
 #ifndef RUDDERCORE_HAVE_HIREDIS
 /* Built without hiredis: asking for the backend must say so clearly. */
@@ -22,10 +22,8 @@ int main(void) {
 }
 #else
 
-#include "clock.h"
+#include "base/base.h"
 #include "dataplane.h"
-#include "redisq_proc.h"
-#include "uuid.h"
 #include "test_redis_server.h"
 #include <pthread.h>
 #include <stdatomic.h>

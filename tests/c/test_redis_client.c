@@ -19,7 +19,7 @@ int main(void) {
     return check_summary();
 }
 #else
-#include "clock.h"
+#include "base/base.h"
 #include "dataplane.h"
 #include "test_redis_server.h"
 #include <cjson/cJSON.h>

@@ -3,9 +3,9 @@
  * print the same text, and that text must parse again.  The raw input is also handed to
  * the builder as one string and as one key (UTF-8 checked, as from Lua): it is refused
  * with a reason or printed as valid JSON. */
-#include "arena.h"
-#include "json.h"
-#include "json_build.h"
+#include "base/base.h"
+#include "json/json.h"
+#include "json/json_build.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

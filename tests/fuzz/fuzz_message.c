@@ -1,8 +1,8 @@
 /* libFuzzer target: the JSON a caller passes to the six calls.  The first byte picks the
  * call type; the rest is the message text.  Builds the envelope (validation, envelope,
  * size limit) and checks that a success is valid JSON once closed with '}'. */
-#include "json.h"
-#include "message.h"
+#include "json/json.h"
+#include "client/message.h"
 #include "ruddercore.h"
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* libFuzzer target: settings.  The input is a JSON object of settings (as users write
  * them), and also "name=value" for rudder_conf_set.  Errors must name something and never
  * echo the write key; a client is never created (that would start I/O). */
-#include "conf.h"
+#include "conf/conf.h"
 #include "ruddercore.h"
 #include <stdint.h>
 #include <stdlib.h>

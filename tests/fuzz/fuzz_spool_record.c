@@ -1,6 +1,6 @@
 /* libFuzzer target: the spool's record reader, on bytes as a crash or a bad disk could
  * leave them in a segment file.  Every record must be read or refused, never overread. */
-#include "spool_impl.h"
+#include "persistence/spool_impl.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -28,10 +28,13 @@ FLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=address,undefined -fno-sanitize-
 LIBS=($(pkg-config --libs libcjson libcurl zlib) -lpthread -lm)
 
 # the library, instrumented for coverage (rebuilt when a source is newer than its object)
+# (objects named by their path under core/src, so two folders may hold files of one name)
+mapfile -t core_srcs < <(find "$ROOT/core/src" -name '*.c' | sort)
+obj_of() { local rel=${1#"$ROOT/core/src/"}; rel=${rel//\//_}; echo "$OUT/obj/${rel%.c}.o"; }
 objs=()
-for src in "$ROOT"/core/src/*.c; do objs+=("$OUT/obj/$(basename "${src%.c}").o"); done
-for src in "$ROOT"/core/src/*.c; do
-  obj="$OUT/obj/$(basename "${src%.c}").o"
+for src in "${core_srcs[@]}"; do objs+=("$(obj_of "$src")"); done
+for src in "${core_srcs[@]}"; do
+  obj=$(obj_of "$src")
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find "$ROOT/core/src" "$ROOT/core/include" -name '*.h' -newer "$obj" -print -quit)" ]; then
     echo "$src $obj"
   fi

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "json.h"
-#include "mapping.h"
+#include "json/json.h"
+#include "destination/mapping/mapping.h"
 
 char *cli_read_file(const char *path, size_t *len) {
     int use_stdin = !path || strcmp(path, "-") == 0;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "destination.h"
-#include "json.h"
+#include "destination/destination.h"
+#include "json/json.h"
 
 static void print_trunc(FILE *out, const char *label, const cJSON *v) {
     char *t = mv_is_undef(v) ? strdup("undefined") : rj_print(v);

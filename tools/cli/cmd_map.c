@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "clock.h"
-#include "destination.h"
-#include "json.h"
+#include "base/base.h"
+#include "destination/destination.h"
+#include "json/json.h"
 
 typedef struct map_run {
     rudder_dest_t *dest;

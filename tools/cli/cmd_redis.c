@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "redisq.h"
+#include "persistence/persistence.h"
 
 static void usage_persistence(FILE *out) {
     fprintf(out,

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "destination.h"
-#include "json.h"
+#include "destination/destination.h"
+#include "json/json.h"
 
 typedef struct send_run {
     rudder_dest_t *dest;

@@ -3,7 +3,7 @@
  * {"undefined": true} standing for JavaScript undefined. */
 #include <string.h>
 #include "cli.h"
-#include "mapping.h"
+#include "destination/mapping/mapping.h"
 
 static int is_undef_marker(const cJSON *e) {
     return mv_is_plain_object(e) && e->child && !e->child->next && strcmp(e->child->string, "undefined") == 0 &&

@@ -38,7 +38,7 @@ static void print_section(const char *scope, const char *title, const char *intr
 
 int main(void) {
     printf("# Configuration\n\n");
-    printf("Generated from the property table in `core/src/conf_table.c` by `rudder-confdoc`; "
+    printf("Generated from the property table in `core/src/conf/conf_table.c` by `rudder-confdoc`; "
            "a test fails when this file is stale (regenerate with `make confdoc`).\n\n");
     printf("Names are the walkerOS RudderStack destination's (camelCase). C takes them with "
            "`rudder_conf_set` / `rudder_conf_set_json`, Lua as a table, Python as snake_case keywords. "
