@@ -6,7 +6,10 @@ import gzip
 import http.server
 import json
 import os
+import shutil
 import ssl
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -66,3 +69,31 @@ def test_https_refuses_a_server_nothing_trusts(tls_dataplane):
     assert server.batches == []
     assert [f.name for f in failures] == ["RUDDER_ERR_TRANSPORT"]
     assert "certificate" in str(failures[0]).lower(), str(failures[0])
+
+
+CHILD_SENDS_ONE = """
+import sys, ruddercore
+failures = []
+with ruddercore.Client(sys.argv[1], sys.argv[2], retry_count=0, flush_interval=50,
+                       on_error=lambda err, events: failures.append(str(err))) as c:
+    c.track("user-1", "Found The System CA File")
+    c.flush(30)
+print(failures)
+sys.exit(1 if failures else 0)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root and unshare(1) for a private mount namespace")
+def test_https_finds_the_system_ca_file_where_another_distribution_keeps_it(tls_dataplane):
+    # In a private mount namespace Debian's CA store (/etc/ssl/certs, where our libcurl was built
+    # to look) is hidden and the only bundle is at /etc/ssl/cert.pem, where Alpine keeps it:
+    # without a ca_bundle setting the client still finds it, as on a non-Debian system.
+    server, url = tls_dataplane
+    script = ("mount -t tmpfs tmpfs /etc/ssl && cp \"$0\" /etc/ssl/cert.pem && "
+              "exec \"$1\" -c \"$2\" \"$3\" \"$4\"")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    child = subprocess.run(["unshare", "-m", "sh", "-c", script, CERT, sys.executable, CHILD_SENDS_ONE,
+                            WRITE_KEY, url], env=env, capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stdout + child.stderr
+    assert [e["event"] for batch in server.batches for e in batch] == ["Found The System CA File"]

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct transport {
     CURL *curl;
@@ -21,6 +22,33 @@ struct transport {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* Where Linux distributions keep the system's CA bundle. A libcurl built on one distribution
+ * (the one bundled in our manylinux wheel was built on Debian) looks only where that
+ * distribution keeps it; on another the file is missing and every HTTPS send would fail. */
+static const char *const SYSTEM_CA_FILES[] = {
+    "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Arch, Gentoo */
+    "/etc/pki/tls/certs/ca-bundle.crt",                  /* Fedora, RHEL */
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* CentOS, RHEL 7+ */
+    "/etc/ssl/ca-bundle.pem",                            /* openSUSE */
+    "/etc/pki/tls/cacert.pem",                           /* OpenELEC */
+    "/etc/ssl/cert.pem",                                 /* Alpine */
+};
+
+/* Without a caBundle setting: keep libcurl's own CA file when it exists, else the first
+ * system bundle that does (else libcurl's, which then fails naming the certificate). */
+static void use_system_ca_file(CURL *h) {
+#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAINFO: 7.84 */
+    char *builtin = NULL;
+    if (curl_easy_getinfo(h, CURLINFO_CAINFO, &builtin) == CURLE_OK && builtin && access(builtin, R_OK) == 0)
+        return;
+#endif
+    for (size_t i = 0; i < sizeof SYSTEM_CA_FILES / sizeof *SYSTEM_CA_FILES; i++)
+        if (access(SYSTEM_CA_FILES[i], R_OK) == 0) {
+            curl_easy_setopt(h, CURLOPT_CAINFO, SYSTEM_CA_FILES[i]);
+            return;
+        }
+}
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
     transport_t *t = ud;
@@ -92,6 +120,7 @@ transport_t *transport_new(const rudder_conf_t *conf, const atomic_int *abort_fl
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)conf_int(conf, "connectTimeout"));
     curl_easy_setopt(h, CURLOPT_PROXY, conf_str(conf, "proxy")); /* "" = no proxy, env ignored */
     if (*conf_str(conf, "caBundle")) curl_easy_setopt(h, CURLOPT_CAINFO, conf_str(conf, "caBundle"));
+    else use_system_ca_file(h);
     if (!conf_bool(conf, "tlsVerify")) {
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
