@@ -152,3 +152,85 @@ describe("OpenResty: resty.ruddercore in nginx", function()
         for n = 1, N do assert.is_true(seen[n], "event " .. n .. " missing") end
     end)
 end)
+
+-- A loopback load loop in the background (one curl per request, bounded in count and by
+-- `timeout`); each line of the result file is "N STATUS".  Touching the stop file ends it early.
+local function start_load(base, dir, count)
+    local results, stop = dir .. "/load.txt", dir .. "/load.stop"
+    sh("timeout 120 sh -c 'for n in $(seq 1 " .. count .. "); do [ -e " .. stop .. " ] && break; "
+        .. "echo \"$n $(curl -s -o /dev/null -m 5 -w \"%{http_code}\" -H \"Connection: close\" \""
+        .. base .. "/page?n=$n\")\" >> " .. results .. "; done; touch " .. dir .. "/load.done' >/dev/null 2>&1 &")
+    local load = { results = results, stop = stop, done = dir .. "/load.done" }
+    function load.lines()
+        local text = helper.read_file(results) or ""
+        local ok, total = {}, 0
+        for n, code in text:gmatch("(%d+) (%d+)\n") do
+            total = total + 1
+            if code == "200" then ok[tonumber(n)] = true end
+        end
+        return total, ok
+    end
+    function load.wait_lines(n, what)
+        helper.wait_until(function() return (load.lines()) >= n end, what, 60)
+    end
+    function load.finish()
+        sh("touch " .. stop)
+        helper.wait_until(function() return helper.read_file(load.done) ~= nil end, "the load loop to end", 130)
+    end
+    return load
+end
+
+local function worker_pids(master)
+    local pids = {}
+    for pid in helper.capture("ps -o pid= --ppid " .. master):gmatch("%d+") do pids[#pids + 1] = pid end
+    return pids
+end
+
+describe("OpenResty under load", function()
+    local dp, nginx
+
+    setup(function()
+        dp = helper.start_dataplane()
+        nginx = start_nginx(dp)
+    end)
+
+    teardown(function()
+        if nginx then nginx:cleanup() end
+        if dp then dp:stop() end
+    end)
+
+    it("delivers every answered request's event exactly once through nginx -s reload and -s quit mid-load", function()
+        local load = start_load(nginx.base, nginx.prefix, 3000)
+        local ok, err = pcall(function()
+            load.wait_lines(200, "requests before the reload")
+            local old = worker_pids(nginx.pid)
+            assert.is_true(#old >= 2, "nginx has its workers")
+            assert.is_true(nginx:signal("reload"))
+            -- the old workers finish their requests, send what they hold, and exit
+            helper.wait_until(function()
+                for _, pid in ipairs(old) do if helper.alive(pid) then return false end end
+                return true
+            end, "the old workers to exit", 30)
+            local seen = load.lines()
+            load.wait_lines(seen + 200, "requests after the reload")
+            assert.is_true(nginx:signal("quit"))
+            helper.wait_until(function() return not helper.alive(nginx.pid) end, "nginx to exit", 30)
+        end)
+        load.finish()
+        assert(ok, err)
+
+        local log = nginx:error_log()
+        assert.is_nil(log:find("ruddercore push failed", 1, true), log)
+        local total, answered = load.lines()
+        local want = 0
+        for _ in pairs(answered) do want = want + 1 end
+        assert.is_true(want >= 400 and want <= total, "answered " .. want .. " of " .. total)
+        local st = dp:stats()
+        assert.equal(want, st.events)
+        assert.equal(want, st.unique)
+        assert.equal(0, st.duplicates)
+        for _, ev in ipairs(dp:events()) do
+            assert.is_true(answered[ev.properties.n], "event " .. tostring(ev.properties.n) .. " was not answered")
+        end
+    end)
+end)
