@@ -6,9 +6,13 @@ Pool processes of a few hosts end with os._exit():
 * multiprocessing's Process / Pool children (fork start method): only the finalizers of
   ``multiprocessing.util`` run first.
 Events the child queued would be lost there, so each child closes its clients (bounded by
-close_timeout) from the hook its host does run.  Nothing here imports Celery."""
+close_timeout) from the hook its host does run.  Nothing here imports Celery.
+
+uWSGI workers run atexit, unless uWSGI was started with --skip-atexit: that is warned about
+(the setting is named) when ruddercore is imported under uWSGI."""
 import os
 import sys
+import warnings
 
 from . import _core
 
@@ -40,7 +44,17 @@ def _in_multiprocessing_child(_token):
     mp_util.Finalize(None, _core._close_all, exitpriority=1)
 
 
+def _warn_uwsgi_skip_atexit():
+    uwsgi = sys.modules.get("uwsgi")   # uWSGI's embedded module: present only under uWSGI
+    opt = getattr(uwsgi, "opt", None)
+    if isinstance(opt, dict) and opt.get("skip-atexit"):
+        warnings.warn("ruddercore: uWSGI runs with --skip-atexit, so a worker that exits does not close "
+                      "its clients and the events it still holds are lost; remove skip-atexit "
+                      "(or call client.flush() before a worker exits)", RuntimeWarning, stacklevel=3)
+
+
 def install():
+    _warn_uwsgi_skip_atexit()
     _connect_celery()
     os.register_at_fork(after_in_child=_after_fork_in_child)
     import multiprocessing.util as mp_util

@@ -186,10 +186,11 @@ def assert_exactly_once(host, dataplane, timeout=60):
     return want
 
 
-def reload_and_stop_under_load(host, dataplane, port, reload, stop, master_event):
+def reload_and_stop_under_load(host, dataplane, port, reload, stop, master_event, reloaded=None):
     """The scenario both WSGI hosts share: load, reload mid-load, graceful stop mid-load.
     reload() / stop() send the host's own signals; master_event: the master tracked one event
-    at import, before forking.  Returns the LoadLoop (its answers) after every check passed."""
+    at import, before forking; reloaded(): waits until the host says the reload is complete.
+    Returns the LoadLoop (its answers) after every check passed."""
     load = LoadLoop(port)
     try:
         load.start()
@@ -201,6 +202,8 @@ def reload_and_stop_under_load(host, dataplane, port, reload, stop, master_event
         # the reload forks new workers and stops the old ones gracefully, under load
         wait_until(lambda: load.pids() - first, 60, "answers from workers forked by the reload")
         wait_until(lambda: not any(pid_alive(p) for p in first), 60, "the old workers to exit")
+        if reloaded:
+            reloaded()
         load.wait_answers(len(load.answers) + 60, "answers after the reload")
         stop()
         status = host.wait_exit(60)
