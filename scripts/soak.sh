@@ -7,7 +7,7 @@
 # Prints one line per fault (accepted / lost / duplicates / RSS) and the fuzz executions;
 # exits non-zero if an event was lost, a check failed or a fuzz target failed.
 #
-#   make soak                                                     # the full run (~40 min, 2 cores)
+#   make soak                                                     # the full run (~30 min, 2 cores)
 #   SOAK_EVENTS=20000 SOAK_FUZZ_RUNS=10000 scripts/soak.sh build  # a quick try
 set -uo pipefail
 cd "$(dirname "$0")/.."
