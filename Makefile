@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build demo test test-c test-python test-lua packages bench confdoc clean
+.PHONY: all deps build demo test test-c test-python test-lua packages bench soak confdoc clean
 
 all: build
 
@@ -32,6 +32,11 @@ test-c: build
 
 bench: build
 	./bench/run.sh $(BUILD)
+
+# Volume (not in `make test`): the five faults with 1,000,000 events each, with and without the
+# spool, and 10,000,000 fuzz executions; prints lost/duplicated/RSS figures (docs/RELIABILITY.md).
+soak: build
+	./scripts/soak.sh $(BUILD)
 
 confdoc: build
 	$(BUILD)/tools/rudder-confdoc > CONFIGURATION.md

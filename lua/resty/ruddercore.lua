@@ -3,9 +3,12 @@
 -- One client (or walkerOS destination) per nginx worker, created in
 -- init_worker_by_lua*.  Pushing only queues in C memory (never blocks, never does
 -- I/O), so it is safe in every phase including log_by_lua*.  A ngx.timer.every
--- timer serves reports (poll) and triggers sends (flush with timeout 0); when the
--- worker exits (nginx -s quit, reload) the timer runs early and closes the client,
--- which sends what is queued, so a graceful stop loses nothing.
+-- timer serves reports (poll) and triggers sends (flush with timeout 0).  When the
+-- worker starts a graceful exit (nginx -s quit, reload) the timer runs early and sends
+-- what is queued; the requests still in flight run their log phase after that, so the
+-- client stays open and each call made while exiting is sent before it returns
+-- (waiting at most close_timeout in all); exit_worker_by_lua* closes it, if configured.
+-- A graceful stop loses nothing.
 --
 --   init_worker_by_lua_block {
 --       assert(require("resty.ruddercore").init_worker({
@@ -25,7 +28,8 @@ local type = type
 local _M = { _VERSION = ruddercore.version }
 
 -- The per-worker instance: { handle, is_dest, poll_interval, flush_interval,
--- next_flush, close_timeout }.  nil until init_worker() ran in this worker.
+-- next_flush, close_timeout, exit_deadline }.  nil until init_worker() ran in this worker.
+-- exit_deadline (ngx.now() seconds) is set once the worker began exiting.
 local state
 
 local NOT_INIT = "resty.ruddercore: not initialised in this worker "
@@ -73,14 +77,40 @@ local function close_now(timeout_ms)
     return true
 end
 
--- The worker's timer: serve reports, trigger a send now and then; on exit, close.
+local DEFAULT_CLOSE_TIMEOUT = 5000 -- ms, the core's closeTimeout default
+
+-- Sends what is queued, waiting at most until the exit deadline (shared by every call
+-- made while the worker exits, so in-flight requests cannot stretch the exit further).
+local function send_before_exit(st)
+    ngx.update_time()
+    local left_ms = math.floor((st.exit_deadline - ngx.now()) * 1000)
+    local ok, res, err = pcall(st.handle.flush, st.handle, left_ms > 0 and left_ms or 0)
+    if not ok or not res then
+        ngx.log(ngx.ERR, "[ruddercore] flush while the worker exits: ", ok and err or res)
+    end
+end
+
+-- Passes a call's results through; an accepted call made while the worker exits is sent first.
+local function after_call(st, ok, ...)
+    if ok and st.exit_deadline then
+        send_before_exit(st)
+    end
+    return ok, ...
+end
+
+-- The worker's timer: serve reports, trigger a send now and then.  Run early (premature)
+-- when the worker begins a graceful exit: requests in flight still push after this, so
+-- the client is not closed here (nginx cannot close it later without exit_worker_by_lua*).
 local function tick(premature)
     local st = state
     if not st then
         return
     end
     if premature then
-        close_now()
+        if not st.exit_deadline then
+            st.exit_deadline = ngx.now() + (st.close_timeout or DEFAULT_CLOSE_TIMEOUT) / 1000
+            send_before_exit(st)
+        end
         return
     end
     local h = st.handle
@@ -161,7 +191,7 @@ function _M.push(event)
     if not st.is_dest then
         return nil, "resty.ruddercore: push() needs a destination config (with settings)"
     end
-    return st.handle:push(event)
+    return after_call(st, st.handle:push(event))
 end
 
 -- track / identify / group / page / screen / alias on a plain client.
@@ -175,7 +205,7 @@ for _, call in ipairs({ "track", "identify", "group", "page", "screen", "alias" 
             return nil, "resty.ruddercore: " .. call .. "() needs a client config (use push() "
                 .. "with a destination)"
         end
-        return st.handle[call](st.handle, message)
+        return after_call(st, st.handle[call](st.handle, message))
     end
 end
 

@@ -25,7 +25,7 @@ from ._core import (
     to_json,
     version,
 )
-from . import _core
+from . import _core, _exit_hooks
 
 __all__ = [
     "Client",
@@ -46,5 +46,7 @@ __all__ = [
 ]
 
 # Events accepted before a normal interpreter exit are delivered: every open client is
-# closed with its close_timeout setting (bounded) at exit.
+# closed with its close_timeout setting (bounded) at exit, and in the pool processes that
+# end without atexit (Celery prefork, multiprocessing) from the hook those hosts do run.
 _atexit.register(_core._close_all)
+_exit_hooks.install()

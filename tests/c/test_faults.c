@@ -5,7 +5,9 @@
  * repeats an accepted messageId (and the data plane counts it), and nothing arrives that
  * was not accepted.  The data plane records every accepted event to a file, so what
  * arrived before a restart is still seen.  Memory mode and persistence mode both run.
- * RUDDER_FAULT_EVENTS sets events per producer thread (default 3000). */
+ * RUDDER_FAULT_EVENTS sets events per producer thread (default 3000; `make soak` runs
+ * 500,000, i.e. 1,000,000 events per fault).  Each scenario prints what it accepted,
+ * what arrived, what was lost and duplicated, and the process's RSS. */
 #include "check.h"
 #include "dataplane.h"
 #include "ruddercore.h"
@@ -30,6 +32,7 @@ typedef struct idlist {
     pthread_mutex_t mu;
     char *ids; /* 37-byte slots */
     size_t n, cap;
+    long rejected; /* calls that returned an error (not accepted, so never "lost") */
 } idlist_t;
 
 static void ids_add(idlist_t *l, const char *id) {
@@ -56,7 +59,12 @@ static void *produce(void *arg) {
                  "{\"userId\":\"u%ld\",\"event\":\"Fault Test\",\"properties\":{\"i\":%ld,\"sku\":\"abc-%ld\"}}", i % 11, i, i);
         rudder_err_t e = rudder_call(p->c, RUDDER_TRACK, json, strlen(json), err, sizeof err, id, sizeof id);
         if (e == RUDDER_OK) ids_add(p->accepted, id);
-        else p->rejected++;
+        else {
+            p->rejected++;
+            pthread_mutex_lock(&p->accepted->mu);
+            p->accepted->rejected++;
+            pthread_mutex_unlock(&p->accepted->mu);
+        }
     }
     return NULL;
 }
@@ -97,15 +105,27 @@ static void start(scenario_t *s, int spool, long batch_bytes, const char *extra)
     snprintf(s->dir, sizeof s->dir, "/tmp/ruddercore-faults-XXXXXX");
     CHECK(mkdtemp(s->dir) != NULL, "temp dir");
     snprintf(s->record, sizeof s->record, "%s/arrived.ndjson", s->dir);
-    s->dp = dp_start((const char *[]){"--write-key", WRITE_KEY, "--record", s->record, "--quiet", NULL});
+    /* --no-store: the record file is what finish() reads; a soak's million events stay out of memory */
+    s->dp = dp_start((const char *[]){"--write-key", WRITE_KEY, "--record", s->record, "--no-store", "--quiet", NULL});
     char json[2048], err[512], sp[160] = "";
     if (spool) snprintf(sp, sizeof sp, ",\"persistence\":\"%s/spool\"", s->dir);
     snprintf(json, sizeof json,
              "{\"writeKey\":\"%s\",\"dataPlaneUrl\":\"%s\",\"flushAt\":100,\"retryCount\":100,\"retryBaseDelay\":10,"
-             "\"retryMaxDelay\":200,\"logLevel\":\"off\",\"maxInternalQueueSize\":1000000,\"maxQueueSize\":%ld,\"maxEventBytes\":1024%s%s%s}",
+             "\"retryMaxDelay\":200,\"logLevel\":\"off\",\"maxInternalQueueSize\":100000000,\"maxInternalQueueBytes\":4294967296,\"maxQueueSize\":%ld,\"maxEventBytes\":1024%s%s%s}",
              WRITE_KEY, dp_url(s->dp), batch_bytes, sp, *extra ? "," : "", extra);
     s->c = rudder_client_new_json(json, strlen(json), err, sizeof err);
     CHECK(s->c != NULL, "client: %s", err);
+}
+
+/* This process's resident memory now and at its peak (VmRSS, VmHWM), in KiB. */
+static void proc_memory_kb(long *rss, long *hwm) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        sscanf(line, "VmRSS: %ld", rss);
+        sscanf(line, "VmHWM: %ld", hwm);
+    }
+    if (f) fclose(f);
 }
 
 /* Waits until the data plane has no delayed answer outstanding (those still count). */
@@ -117,7 +137,7 @@ static void wait_no_pending(dp_t *dp) {
  * arrival was accepted, duplicates counted. */
 static void finish(scenario_t *s, const char *name) {
     size_t left = 1;
-    CHECK_EQ_INT(rudder_flush(s->c, 120000, &left), RUDDER_OK);
+    CHECK_EQ_INT(rudder_flush(s->c, 1800000, &left), RUDDER_OK); /* returns as soon as all is sent */
     CHECK_EQ_INT(left, 0);
     wait_no_pending(s->dp);
     char *stats = rudder_stats(s->c);
@@ -151,8 +171,11 @@ static void finish(scenario_t *s, const char *name) {
     free(line);
     if (f) fclose(f);
     for (size_t i = 0; i < s->acc.n; i++) missing += !seen[i];
-    fprintf(stderr, "  %s: accepted %zu, arrived %ld (%ld duplicates), retries %ld\n", name, s->acc.n, arrived,
-            arrived - (long)s->acc.n + missing, retries);
+    long rss_kb = 0, hwm_kb = 0;
+    proc_memory_kb(&rss_kb, &hwm_kb);
+    fprintf(stderr, "  %s: accepted %zu, rejected %ld, arrived %ld, lost %ld, duplicates %ld, retries %ld, rss %ld MiB (peak %ld MiB)\n",
+            name, s->acc.n, s->acc.rejected, arrived, missing, arrived - (long)s->acc.n + missing, retries, rss_kb / 1024,
+            hwm_kb / 1024);
     CHECK(s->acc.n > 0, "events were accepted");
     CHECK_EQ_INT(missing, 0);
     CHECK_EQ_INT(unknown, 0);
@@ -176,13 +199,13 @@ static void random_errors(int spool) {
     /* each share is delivered through while its fault is in force */
     dp_control(s.dp, "{\"status\":500,\"rate\":0.3}");
     produce_all(s.c, &s.acc, 0, n / 3);
-    rudder_flush(s.c, 120000, NULL);
+    rudder_flush(s.c, 1800000, NULL);
     dp_control(s.dp, "{\"status\":503,\"rate\":0.3}");
     produce_all(s.c, &s.acc, n, n / 3);
-    rudder_flush(s.c, 120000, NULL);
+    rudder_flush(s.c, 1800000, NULL);
     dp_control(s.dp, "{\"status\":429,\"rate\":0.3,\"retryAfter\":\"0\"}");
     produce_all(s.c, &s.acc, 2 * n, n / 3);
-    rudder_flush(s.c, 120000, NULL);
+    rudder_flush(s.c, 1800000, NULL);
     CHECK(dp_stat(s.dp, "status.429") > 0 && dp_stat(s.dp, "status.500") > 0 && dp_stat(s.dp, "status.503") > 0,
           "every kind of error was seen (500: %ld, 503: %ld, 429: %ld)", dp_stat(s.dp, "status.500"),
           dp_stat(s.dp, "status.503"), dp_stat(s.dp, "status.429"));
@@ -195,9 +218,14 @@ static void random_errors(int spool) {
 static void slow_answers(int spool) {
     scenario_t s;
     start(&s, spool, 8192, "\"requestTimeout\":300");
-    dp_control(s.dp, "{\"delayMs\":700,\"rate\":0.5}");
-    produce_all(s.c, &s.acc, 0, events_per_thread() / 4);
-    rudder_flush(s.c, 120000, NULL);
+    long n = events_per_thread();
+    /* each late answer costs a request timeout: their number is capped (10 by default, 200 in a soak) */
+    long late = n / 300 < 10 ? 10 : n / 300 > 200 ? 200 : n / 300;
+    char fault[96];
+    snprintf(fault, sizeof fault, "{\"delayMs\":700,\"rate\":0.5,\"count\":%ld}", late);
+    dp_control(s.dp, fault);
+    produce_all(s.c, &s.acc, 0, n);
+    rudder_flush(s.c, 1800000, NULL);
     wait_no_pending(s.dp);
     /* a late answer was still accepted by the data plane: the retry is a duplicate with the same id */
     CHECK(dp_stat(s.dp, "duplicates") > 0, "timed-out requests were re-sent (duplicates %ld)", dp_stat(s.dp, "duplicates"));
@@ -211,7 +239,7 @@ static void dropped_connections(int spool) {
     start(&s, spool, 8192, "");
     dp_control(s.dp, "{\"drop\":true,\"rate\":0.3}");
     produce_all(s.c, &s.acc, 0, events_per_thread());
-    rudder_flush(s.c, 120000, NULL);
+    rudder_flush(s.c, 1800000, NULL);
     CHECK(dp_stat(s.dp, "dropped") > 0, "connections were dropped");
     check_dp_counts(s.dp);
     dp_control(s.dp, "{}");
@@ -276,16 +304,22 @@ static void test_dropped_connections_with_spool(void) { dropped_connections(1); 
 static void test_data_plane_down_for_a_while_and_back_with_spool(void) { down_and_back(1); }
 static void test_data_plane_restarted_mid_stream_with_spool(void) { restarted_mid_stream(1); }
 
+/* RUDDER_FAULT_MODE=memory or spool runs one half (the soak runs both halves at once). */
 int main(void) {
-    RUN(test_random_5xx_and_429);
-    RUN(test_answers_slower_than_the_timeout);
-    RUN(test_dropped_connections);
-    RUN(test_data_plane_down_for_a_while_and_back);
-    RUN(test_data_plane_restarted_mid_stream);
-    RUN(test_random_5xx_and_429_with_spool);
-    RUN(test_answers_slower_than_the_timeout_with_spool);
-    RUN(test_dropped_connections_with_spool);
-    RUN(test_data_plane_down_for_a_while_and_back_with_spool);
-    RUN(test_data_plane_restarted_mid_stream_with_spool);
+    const char *mode = getenv("RUDDER_FAULT_MODE");
+    if (!mode || strcmp(mode, "spool")) {
+        RUN(test_random_5xx_and_429);
+        RUN(test_answers_slower_than_the_timeout);
+        RUN(test_dropped_connections);
+        RUN(test_data_plane_down_for_a_while_and_back);
+        RUN(test_data_plane_restarted_mid_stream);
+    }
+    if (!mode || strcmp(mode, "memory")) {
+        RUN(test_random_5xx_and_429_with_spool);
+        RUN(test_answers_slower_than_the_timeout_with_spool);
+        RUN(test_dropped_connections_with_spool);
+        RUN(test_data_plane_down_for_a_while_and_back_with_spool);
+        RUN(test_data_plane_restarted_mid_stream_with_spool);
+    }
     return check_summary();
 }

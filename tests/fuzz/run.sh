@@ -56,7 +56,7 @@ for t in "${targets[@]}"; do
         "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/${t#fuzz_}" > "$OUT/$t.log" 2>&1); then
     tail -40 "$OUT/$t.log"; failed+=("$t")
   else
-    grep -E "stat::number_of_executed_runs|cov:" "$OUT/$t.log" | tail -2
+    grep -E "stat::number_of_executed_units|cov:" "$OUT/$t.log" | tail -2
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then echo "fuzz: FAILED: ${failed[*]}"; exit 1; fi

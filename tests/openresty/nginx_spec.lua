@@ -95,21 +95,25 @@ local function send_pages(base, from, to)
     return ok
 end
 
-describe("OpenResty: resty.ruddercore in nginx", function()
-    local dp, nginx
-
+-- For a describe block: its own data plane and nginx, started in setup, stopped in teardown.
+local function own_nginx()
+    local env = {}
     setup(function()
-        dp = helper.start_dataplane()
-        nginx = start_nginx(dp)
+        env.dp = helper.start_dataplane()
+        env.nginx = start_nginx(env.dp)
     end)
-
     teardown(function()
-        if nginx then nginx:cleanup() end
-        if dp then dp:stop() end
+        if env.nginx then env.nginx:cleanup() end
+        if env.dp then env.dp:stop() end
     end)
+    return env
+end
+
+describe("OpenResty: resty.ruddercore in nginx", function()
+    local env = own_nginx()
 
     it("refuses to create a client in init_by_lua*", function()
-        local status, body = helper.http("GET", nginx.base .. "/init-phase")
+        local status, body = helper.http("GET", env.nginx.base .. "/init-phase")
         assert.equal(200, status)
         local resty_ok, resty_err, client_ok, client_err = body:match("^(.-)|(.-)|(.-)|(.-)\n?$")
         assert.equal("false", resty_ok)
@@ -121,28 +125,28 @@ describe("OpenResty: resty.ruddercore in nginx", function()
 
     it("delivers every log-phase push exactly once across a reload and nginx -s quit", function()
         local half = math.floor(N / 2)
-        assert.equal(half, send_pages(nginx.base, 1, half))
+        assert.equal(half, send_pages(env.nginx.base, 1, half))
         -- nothing is sent before a worker exits (flushAt/flushInterval are huge)
-        assert.equal(0, dp:stats().events)
+        assert.equal(0, env.dp:stats().events)
         -- reload: the old workers exit gracefully and must send what they hold
-        assert.is_true(nginx:signal("reload"))
-        dp:wait_events(half, 30)
-        assert.equal(half, dp:stats().events)
-        assert.equal(N - half, send_pages(nginx.base, half + 1, N))
+        assert.is_true(env.nginx:signal("reload"))
+        env.dp:wait_events(half, 30)
+        assert.equal(half, env.dp:stats().events)
+        assert.equal(N - half, send_pages(env.nginx.base, half + 1, N))
         -- graceful stop
-        assert.is_true(nginx:signal("quit"))
-        helper.wait_until(function() return not helper.alive(nginx.pid) end, "nginx to exit", 30)
+        assert.is_true(env.nginx:signal("quit"))
+        helper.wait_until(function() return not helper.alive(env.nginx.pid) end, "nginx to exit", 30)
 
-        local log = nginx:error_log()
+        local log = env.nginx:error_log()
         assert.is_nil(log:find("ruddercore push failed", 1, true), log)
         assert.is_nil(log:find("ruddercore init_worker failed", 1, true), log)
 
-        local st = dp:stats()
+        local st = env.dp:stats()
         assert.equal(N, st.events)
         assert.equal(N, st.unique)
         assert.equal(0, st.duplicates)
         local seen = {}
-        for _, ev in ipairs(dp:events()) do
+        for _, ev in ipairs(env.dp:events()) do
             assert.equal("track", ev.type)
             assert.equal("Page Viewed", ev.event)
             local n = ev.properties.n
@@ -151,5 +155,88 @@ describe("OpenResty: resty.ruddercore in nginx", function()
             assert.equal("user-" .. n, ev.userId)
         end
         for n = 1, N do assert.is_true(seen[n], "event " .. n .. " missing") end
+    end)
+end)
+
+-- A loopback load loop in the background (one curl per request, bounded in count and by
+-- `timeout`); each line of the result file is "N STATUS".  Touching the stop file ends it early.
+local function start_load(base, dir, count)
+    local results, stop = dir .. "/load.txt", dir .. "/load.stop"
+    sh("timeout 120 sh -c 'for n in $(seq 1 " .. count .. "); do [ -e " .. stop .. " ] && break; "
+        .. "echo \"$n $(curl -s -o /dev/null -m 5 -w \"%{http_code}\" -H \"Connection: close\" \""
+        .. base .. "/page?n=$n\")\" >> " .. results .. "; done; touch " .. dir .. "/load.done' >/dev/null 2>&1 &")
+    local load = { results = results, stop = stop, done = dir .. "/load.done" }
+    function load.lines()
+        local text = helper.read_file(results) or ""
+        local ok, total = {}, 0
+        for n, code in text:gmatch("(%d+) (%d+)\n") do
+            total = total + 1
+            if code == "200" then ok[tonumber(n)] = true end
+        end
+        return total, ok
+    end
+    function load.wait_lines(n, what)
+        helper.wait_until(function() return (load.lines()) >= n end, what, 60)
+    end
+    function load.finish()
+        sh("touch " .. stop)
+        helper.wait_until(function() return helper.read_file(load.done) ~= nil end, "the load loop to end", 130)
+    end
+    return load
+end
+
+local function worker_pids(master)
+    local pids = {}
+    for pid in helper.capture("ps -o pid= --ppid " .. master):gmatch("%d+") do pids[#pids + 1] = pid end
+    return pids
+end
+
+describe("OpenResty under load", function()
+    local env = own_nginx()
+
+    it("delivers every answered request's event exactly once through nginx -s reload and -s quit mid-load", function()
+        local load = start_load(env.nginx.base, env.nginx.prefix, 3000)
+        local ok, err = pcall(function()
+            load.wait_lines(200, "requests before the reload")
+            local old = worker_pids(env.nginx.pid)
+            assert.is_true(#old >= 2, "nginx has its workers")
+            assert.is_true(env.nginx:signal("reload"))
+            -- the old workers finish their requests, send what they hold, and exit
+            helper.wait_until(function()
+                for _, pid in ipairs(old) do if helper.alive(pid) then return false end end
+                return true
+            end, "the old workers to exit", 30)
+            local seen = load.lines()
+            load.wait_lines(seen + 200, "requests after the reload")
+            -- one request in flight across the quit: its log phase runs after the worker's
+            -- timers were told it exits (this lost its event before resty.ruddercore kept
+            -- the client open while exiting)
+            sh("curl -s -o /dev/null -m 10 -w '100000 %{http_code}\\n' '" .. env.nginx.base
+                .. "/page?n=100000&slow=1' >> " .. load.results .. " &")
+            helper.wait_until(function()
+                local _, body = helper.http("GET", env.nginx.base .. "/slow-started")
+                return tonumber(body) == 1
+            end, "the slow request to be in flight", 10)
+            assert.is_true(env.nginx:signal("quit"))
+            helper.wait_until(function() return not helper.alive(env.nginx.pid) end, "nginx to exit", 30)
+        end)
+        load.finish()
+        assert(ok, err)
+        helper.wait_until(function() return select(2, load.lines())[100000] end,
+            "the request in flight across the quit to be answered", 15)
+
+        local log = env.nginx:error_log()
+        assert.is_nil(log:find("ruddercore push failed", 1, true), log)
+        local total, answered = load.lines()
+        local want = 0
+        for _ in pairs(answered) do want = want + 1 end
+        assert.is_true(want >= 400 and want <= total, "answered " .. want .. " of " .. total)
+        local st = env.dp:stats()
+        assert.equal(want, st.events)
+        assert.equal(want, st.unique)
+        assert.equal(0, st.duplicates)
+        for _, ev in ipairs(env.dp:events()) do
+            assert.is_true(answered[ev.properties.n], "event " .. tostring(ev.properties.n) .. " was not answered")
+        end
     end)
 end)

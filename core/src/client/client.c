@@ -28,8 +28,16 @@ static void fork_prepare(void) {
     }
 }
 
+/* In the parent: what it queued before forking is sent now, without waiting for flushAt or
+ * flushInterval.  A pre-forking server's master seldom runs app code again and may never
+ * run exit handlers (uWSGI's master runs no Python atexit, and re-executes itself on a
+ * reload), so an event it queued at import would otherwise be lost. */
 static void fork_parent(void) {
     for (rudder_client_t *c = registry; c; c = c->registry_next) {
+        if (c->sender_started && !c->closed && c->next_seq > c->completed_seq) {
+            if (c->next_seq > c->flush_mark) c->flush_mark = c->next_seq;
+            pthread_cond_signal(&c->wake);
+        }
         pthread_mutex_unlock(&c->reports.mu);
         pthread_mutex_unlock(&c->mu);
     }
