@@ -321,6 +321,13 @@ int rc_stats(lua_State *L)
     return rc_push_owned_json(L, h->dest ? rudder_dest_stats(h->dest) : rudder_stats(h->client));
 }
 
+/* client:close_timeout() -> the closeTimeout setting in ms (what close() waits by default) */
+int rc_close_timeout_ms(lua_State *L)
+{
+    lua_pushinteger(L, rc_close_timeout(rc_check_handle(L, 1)));
+    return 1;
+}
+
 /* client:queue_length() -> events accepted and not yet final */
 int rc_queue_length(lua_State *L)
 {

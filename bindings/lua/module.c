@@ -67,6 +67,7 @@ static const luaL_Reg rc_handle_methods[] = {
     {"close", rc_close},
     {"stats", rc_stats},
     {"queue_length", rc_queue_length},
+    {"close_timeout", rc_close_timeout_ms},
     {NULL, NULL},
 };
 

@@ -161,6 +161,7 @@ int rc_mm_close(lua_State *L);
 int rc_mm_gc(lua_State *L);
 int rc_stats(lua_State *L);
 int rc_queue_length(lua_State *L);
+int rc_close_timeout_ms(lua_State *L);
 int rc_tostring(lua_State *L);
 rc_handle_t *rc_new_handle(lua_State *L, const char *mt);
 void rc_store_callback(lua_State *L, rc_handle_t *h, const char *name, int vidx);

@@ -2,7 +2,7 @@
 --
 -- One client (or walkerOS destination) per nginx worker, created in
 -- init_worker_by_lua*.  Pushing only queues in C memory (never blocks, never does
--- I/O), so it is safe in every phase including log_by_lua*.  A ngx.timer.every
+-- I/O, until the worker begins to exit), so it is safe in every phase including log_by_lua*.  A ngx.timer.every
 -- timer serves reports (poll) and triggers sends (flush with timeout 0).  When the
 -- worker starts a graceful exit (nginx -s quit, reload) the timer runs early and sends
 -- what is queued; the requests still in flight run their log phase after that, so the
@@ -77,13 +77,15 @@ local function close_now(timeout_ms)
     return true
 end
 
-local DEFAULT_CLOSE_TIMEOUT = 5000 -- ms, the core's closeTimeout default
-
 -- Sends what is queued, waiting at most until the exit deadline (shared by every call
 -- made while the worker exits, so in-flight requests cannot stretch the exit further).
 local function send_before_exit(st)
     ngx.update_time()
     local left_ms = math.floor((st.exit_deadline - ngx.now()) * 1000)
+    if left_ms <= 0 then
+        ngx.log(ngx.WARN, "[ruddercore] a call after the worker's exit deadline (close_timeout): ",
+                "it is sent only if exit_worker_by_lua* closes the client")
+    end
     local ok, res, err = pcall(st.handle.flush, st.handle, left_ms > 0 and left_ms or 0)
     if not ok or not res then
         ngx.log(ngx.ERR, "[ruddercore] flush while the worker exits: ", ok and err or res)
@@ -108,7 +110,7 @@ local function tick(premature)
     end
     if premature then
         if not st.exit_deadline then
-            st.exit_deadline = ngx.now() + (st.close_timeout or DEFAULT_CLOSE_TIMEOUT) / 1000
+            st.exit_deadline = ngx.now() + st.close_timeout / 1000
             send_before_exit(st)
         end
         return
@@ -171,7 +173,7 @@ function _M.init_worker(config, opts)
         is_dest = is_dest,
         flush_interval = opts.flush_interval or 1,
         next_flush = ngx.now() + (opts.flush_interval or 1),
-        close_timeout = opts.close_timeout,
+        close_timeout = opts.close_timeout or handle:close_timeout(),
     }
     local ok, terr = ngx.timer.every(poll_interval, tick)
     if not ok then
@@ -182,7 +184,8 @@ function _M.init_worker(config, opts)
     return handle
 end
 
---- Pushes a walkerOS event (table or JSON text).  Any phase; never blocks.
+--- Pushes a walkerOS event (table or JSON text).  Any phase; never blocks, except while
+-- the worker exits (then it is sent before this returns, within close_timeout in all).
 function _M.push(event)
     local st = state
     if not st then
@@ -223,7 +226,8 @@ function _M.stats()
     return st.handle:stats()
 end
 
---- For exit_worker_by_lua*: close now (the timer does the same on its own).
+--- For exit_worker_by_lua*: close now, sending what is left (also calls made after the
+-- exit deadline) within close_timeout.
 function _M.exit_worker(timeout_ms)
     return close_now(timeout_ms)
 end
