@@ -2,7 +2,7 @@
 # Installs the system packages ruddercore builds and tests with (Debian 12). Skips apt when
 # everything is already there, so it is cheap to run before every build.
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config python3-venv curl
+PKGS=(build-essential cmake ninja-build pkg-config python3-venv python3-dev curl
       libcurl4-openssl-dev libcjson-dev zlib1g-dev
       liblua5.4-dev lua5.4 luajit2 libluajit2-5.1-dev lua-busted
       nginx libnginx-mod-http-lua redis-server libhiredis-dev

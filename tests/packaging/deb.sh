@@ -14,7 +14,10 @@
 #   tests/packaging/deb.sh BUILD_DIR
 source "$(dirname "$0")/common.sh"
 PACKAGES=(libruddercore libruddercore-dev ruddercore)
-[ "$(id -u)" -eq 0 ] || fail "installs .deb packages into the system: run as root"
+if [ "$(id -u)" -ne 0 ]; then   # run.sh reports 77 as skipped: a developer's /usr is not ours to change
+    echo "deb: skipped: it installs .deb packages into the system; run as root (CI does)"
+    exit 77
+fi
 
 TMP=$(mktemp -d)
 INSTALLED=0

@@ -83,8 +83,17 @@ sys.exit(1 if failures else 0)
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
-                    reason="needs root and unshare(1) for a private mount namespace")
+def _can_mount_privately():
+    """root, unshare(1), and a kernel/container that lets us make a mount namespace and mount."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /mnt"],
+                           capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount_privately(),
+                    reason="needs root and a private mount namespace (unshare -m, mount)")
 def test_https_finds_the_system_ca_file_where_another_distribution_keeps_it(tls_dataplane):
     # In a private mount namespace Debian's CA store (/etc/ssl/certs, where our libcurl was built
     # to look) is hidden and the only bundle is at /etc/ssl/cert.pem, where Alpine keeps it:
