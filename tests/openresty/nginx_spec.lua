@@ -163,7 +163,7 @@ end)
 local function start_load(base, dir, count)
     local results, stop = dir .. "/load.txt", dir .. "/load.stop"
     sh("timeout 120 sh -c 'for n in $(seq 1 " .. count .. "); do [ -e " .. stop .. " ] && break; "
-        .. "echo \"$n $(curl -s -o /dev/null -m 5 -w \"%{http_code}\" -H \"Connection: close\" \""
+        .. "echo \"$n $(curl -s -o /dev/null -m 30 -w \"%{http_code}\" -H \"Connection: close\" \""
         .. base .. "/page?n=$n\")\" >> " .. results .. "; done; touch " .. dir .. "/load.done' >/dev/null 2>&1 &")
     local load = { results = results, stop = stop, done = dir .. "/load.done" }
     function load.lines()

@@ -47,7 +47,9 @@ class Host:
                    PYTHONPATH=HOSTS_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
         env.update(extra_env or {})
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(argv, cwd=HOSTS_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        # its own process group: kill_tree() reaches workers that never recorded an event too
+        self.proc = subprocess.Popen(argv, cwd=HOSTS_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
 
     def text(self):
         with open(self.log_path, errors="replace") as f:
@@ -69,7 +71,11 @@ class Host:
         return {int(p.rsplit("-", 1)[1].split(".")[0]) for p in glob.glob(os.path.join(self.record, "*.ids"))}
 
     def kill_tree(self):
-        for pid in self.pids() | {self.proc.pid}:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for pid in self.pids() | {self.proc.pid}:   # any that left the group
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
