@@ -43,12 +43,6 @@ void sender_report(rudder_client_t *c, rudder_report_kind_t kind, rudder_err_t e
         atomic_fetch_add(&c->stats.reports_lost, 1);
 }
 
-static int is_transient(const http_result_t *r) {
-    if (r->status == 0) return 1;               /* network error, timeout, reset */
-    if (r->status == 408 || r->status == 429) return 1;
-    return r->status >= 500;
-}
-
 /* Waits until mono time `until` or the close deadline; returns 1 if interrupted by close. */
 static int retry_sleep(rudder_client_t *c, int64_t until) {
     pthread_mutex_lock(&c->mu);
@@ -113,11 +107,8 @@ int sender_send_batch(sender_ctx_t *s, qevent_t *list, size_t n) {
             return sender_send_batch(s, second, n - half);
         }
         char why[700];
-        if (res.status) snprintf(why, sizeof why, "HTTP %d: %.500s", res.status, res.body);
-        else snprintf(why, sizeof why, "%s", res.error);
-        size_t wl = strlen(why);
-        while (wl && (why[wl - 1] == '\n' || why[wl - 1] == '\r')) why[--wl] = '\0';
-        if (!is_transient(&res)) {
+        http_result_why(&res, why, sizeof why);
+        if (!http_result_transient(&res)) {
             sender_report(c, RUDDER_REPORT_FAILED, RUDDER_ERR_HTTP, res.status, list, n, why);
             break;
         }

@@ -82,10 +82,6 @@ static int pause_until(redisq_proc_t *p, int64_t until) {
     return s;
 }
 
-static int is_transient(const http_result_t *r) {
-    return r->status == 0 || r->status == 408 || r->status == 429 || r->status >= 500;
-}
-
 /* Sends one taken batch to a final state, or back to the queue when stopped.  Redis is
  * updated before the outcome is reported, so a user who sees a report sees Redis agree. */
 static void process(redisq_proc_t *p, redisq_batch_t *b) {
@@ -121,11 +117,8 @@ static void process(redisq_proc_t *p, redisq_batch_t *b) {
             return;
         }
         char why[700];
-        if (res.status) snprintf(why, sizeof why, "HTTP %d: %.500s", res.status, res.body);
-        else snprintf(why, sizeof why, "%s", res.error);
-        size_t wl = strlen(why);
-        while (wl && (why[wl - 1] == '\n' || why[wl - 1] == '\r')) why[--wl] = '\0';
-        if (!is_transient(&res)) {
+        http_result_why(&res, why, sizeof why);
+        if (!http_result_transient(&res)) {
             b->attempts++;
             redisq_fail(p->q, b, res.status, why);
             outcome(p, RUDDER_REPORT_FAILED, RUDDER_ERR_HTTP, res.status, b, why);

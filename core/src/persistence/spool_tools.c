@@ -156,7 +156,6 @@ typedef struct dl_line {
     int state;        /* 0 untried, 1 delivered, 2 rejected again */
 } dl_line_t;
 
-static int is_transient_status(int st) { return st == 0 || st == 408 || st == 429 || st >= 500; }
 
 /* Posts lines [from, to) as one batch; returns the HTTP result. */
 static void post_lines(transport_t *t, dl_line_t *lines, size_t from, size_t to, http_result_t *res) {
@@ -292,7 +291,7 @@ char *rudder_spool_replay(const char *dir, const rudder_conf_t *conf, rudder_err
         if (res.status >= 200 && res.status < 300) {
             for (size_t k = i; k < j; k++) lines[k].state = 1;
             delivered += j - i;
-        } else if (is_transient_status(res.status)) {
+        } else if (http_result_transient(&res)) {
             stopped = 1; /* data plane unavailable: keep the rest as they are */
             if (errstr && size) {
                 if (res.status) snprintf(errstr, size, "data plane answered HTTP %d; the remaining dead letters are kept", res.status);

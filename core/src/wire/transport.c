@@ -20,6 +20,17 @@ struct transport {
     size_t body_len;
 };
 
+int http_result_transient(const http_result_t *r) {
+    return r->status == 0 || r->status == 408 || r->status == 429 || r->status >= 500;
+}
+
+void http_result_why(const http_result_t *r, char *why, size_t size) {
+    if (r->status) snprintf(why, size, "HTTP %d: %.500s", r->status, r->body);
+    else snprintf(why, size, "%s", r->error);
+    size_t wl = strlen(why);
+    while (wl && (why[wl - 1] == '\n' || why[wl - 1] == '\r')) why[--wl] = '\0';
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 

@@ -16,6 +16,12 @@ typedef struct http_result {
     char body[512];           /* start of the response body */
 } http_result_t;
 
+/* Worth retrying: no answer (network error, timeout, reset), 408, 429 or 5xx. Every other
+ * status is final. The one rule for the sender, the Redis processor and spool replay. */
+int http_result_transient(const http_result_t *r);
+/* "HTTP <status>: <start of body>" or the transport error, without trailing newlines. */
+void http_result_why(const http_result_t *r, char *why, size_t size);
+
 /* abort_flag: when it becomes non-zero the request in progress is abandoned. */
 transport_t *transport_new(const rudder_conf_t *conf, const atomic_int *abort_flag,
                            char *errstr, size_t errstr_size);
