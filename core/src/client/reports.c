@@ -7,7 +7,9 @@
 /* Which report queue this thread is dispatching right now (flush inside a callback would deadlock). */
 static __thread reports_t *tls_dispatching;
 
-void reports_init(reports_t *r, rudder_report_cb cb, void *opaque, size_t max) {
+/* A fresh lock, a monotonic-clock condition and an empty list (also in a forked child, whose
+ * copies of the parent's lock and list must not be used). */
+static void reports_reset(reports_t *r) {
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -16,6 +18,10 @@ void reports_init(reports_t *r, rudder_report_cb cb, void *opaque, size_t max) {
     pthread_condattr_destroy(&ca);
     r->head = r->tail = NULL;
     r->count = 0;
+}
+
+void reports_init(reports_t *r, rudder_report_cb cb, void *opaque, size_t max) {
+    reports_reset(r);
     r->max = max;
     r->cb = cb;
     r->opaque = opaque;
@@ -116,13 +122,6 @@ int reports_in_callback(reports_t *r) {
 
 void reports_after_fork(reports_t *r) {
     report_node_t *old = r->head;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->ready, &ca);
-    pthread_condattr_destroy(&ca);
-    r->head = r->tail = NULL;
-    r->count = 0;
+    reports_reset(r);
     free_list(old); /* the parent keeps serving its own copies */
 }
