@@ -26,6 +26,12 @@ static long events_per_thread(void) {
     return n < 50 ? 50 : n;
 }
 
+/* How long a flush may wait for everything to arrive: 2 minutes at make test's size (a stuck
+ * delivery fails as "left N" well inside ctest's timeout), 30 minutes for a soak. */
+static int flush_timeout_ms(void) {
+    return events_per_thread() > 3000 ? 1800000 : 120000;
+}
+
 /* ---- accepted ids, shared by producer threads ------------------------------------------- */
 
 typedef struct idlist {
@@ -137,7 +143,7 @@ static void wait_no_pending(dp_t *dp) {
  * arrival was accepted, duplicates counted. */
 static void finish(scenario_t *s, const char *name) {
     size_t left = 1;
-    CHECK_EQ_INT(rudder_flush(s->c, 1800000, &left), RUDDER_OK); /* returns as soon as all is sent */
+    CHECK_EQ_INT(rudder_flush(s->c, flush_timeout_ms(), &left), RUDDER_OK); /* returns as soon as all is sent */
     CHECK_EQ_INT(left, 0);
     wait_no_pending(s->dp);
     char *stats = rudder_stats(s->c);
@@ -199,13 +205,13 @@ static void random_errors(int spool) {
     /* each share is delivered through while its fault is in force */
     dp_control(s.dp, "{\"status\":500,\"rate\":0.3}");
     produce_all(s.c, &s.acc, 0, n / 3);
-    rudder_flush(s.c, 1800000, NULL);
+    rudder_flush(s.c, flush_timeout_ms(), NULL);
     dp_control(s.dp, "{\"status\":503,\"rate\":0.3}");
     produce_all(s.c, &s.acc, n, n / 3);
-    rudder_flush(s.c, 1800000, NULL);
+    rudder_flush(s.c, flush_timeout_ms(), NULL);
     dp_control(s.dp, "{\"status\":429,\"rate\":0.3,\"retryAfter\":\"0\"}");
     produce_all(s.c, &s.acc, 2 * n, n / 3);
-    rudder_flush(s.c, 1800000, NULL);
+    rudder_flush(s.c, flush_timeout_ms(), NULL);
     CHECK(dp_stat(s.dp, "status.429") > 0 && dp_stat(s.dp, "status.500") > 0 && dp_stat(s.dp, "status.503") > 0,
           "every kind of error was seen (500: %ld, 503: %ld, 429: %ld)", dp_stat(s.dp, "status.500"),
           dp_stat(s.dp, "status.503"), dp_stat(s.dp, "status.429"));
@@ -225,7 +231,7 @@ static void slow_answers(int spool) {
     snprintf(fault, sizeof fault, "{\"delayMs\":700,\"rate\":0.5,\"count\":%ld}", late);
     dp_control(s.dp, fault);
     produce_all(s.c, &s.acc, 0, n);
-    rudder_flush(s.c, 1800000, NULL);
+    rudder_flush(s.c, flush_timeout_ms(), NULL);
     wait_no_pending(s.dp);
     /* a late answer was still accepted by the data plane: the retry is a duplicate with the same id */
     CHECK(dp_stat(s.dp, "duplicates") > 0, "timed-out requests were re-sent (duplicates %ld)", dp_stat(s.dp, "duplicates"));
@@ -239,7 +245,7 @@ static void dropped_connections(int spool) {
     start(&s, spool, 8192, "");
     dp_control(s.dp, "{\"drop\":true,\"rate\":0.3}");
     produce_all(s.c, &s.acc, 0, events_per_thread());
-    rudder_flush(s.c, 1800000, NULL);
+    rudder_flush(s.c, flush_timeout_ms(), NULL);
     CHECK(dp_stat(s.dp, "dropped") > 0, "connections were dropped");
     check_dp_counts(s.dp);
     dp_control(s.dp, "{}");
