@@ -18,7 +18,7 @@ from .version import VERSION
 
 __version__ = VERSION
 
-"""Settings."""
+# Module settings, read when the first call creates default_client (rudder-sdk-python's names).
 write_key: Optional[str] = Client.DefaultConfig.write_key
 dataPlaneUrl: Optional[str] = None
 host: Optional[str] = Client.DefaultConfig.host
@@ -36,53 +36,41 @@ max_retries = Client.DefaultConfig.max_retries
 default_client: Any = None
 
 
-def track(*args, **kwargs):
-    """Send a track call."""
-    _proxy("track", *args, **kwargs)
+def _module_call(method: str, doc: str):
+    """A module-level function that forwards to default_client's method of the same name."""
+    def call(*args, **kwargs):
+        _proxy(method, *args, **kwargs)
+    call.__name__ = call.__qualname__ = method
+    call.__doc__ = doc
+    return call
 
 
-def identify(*args, **kwargs):
-    """Send a identify call."""
-    _proxy("identify", *args, **kwargs)
-
-
-def group(*args, **kwargs):
-    """Send a group call."""
-    _proxy("group", *args, **kwargs)
-
-
-def alias(*args, **kwargs):
-    """Send a alias call."""
-    _proxy("alias", *args, **kwargs)
-
-
-def page(*args, **kwargs):
-    """Send a page call."""
-    _proxy("page", *args, **kwargs)
-
-
-def screen(*args, **kwargs):
-    """Send a screen call."""
-    _proxy("screen", *args, **kwargs)
+track = _module_call("track", "Queues a track call on default_client (created on first use).")
+identify = _module_call("identify", "Queues an identify call on default_client (created on first use).")
+group = _module_call("group", "Queues a group call on default_client (created on first use).")
+alias = _module_call("alias", "Queues an alias call on default_client (created on first use).")
+page = _module_call("page", "Queues a page call on default_client (created on first use).")
+screen = _module_call("screen", "Queues a screen call on default_client (created on first use).")
 
 
 def flush():
-    """Tell the client to flush."""
+    """Sends what default_client holds; waits at most Client.flush_timeout."""
     _proxy("flush")
 
 
 def join():
-    """Block program until the client clears the queue"""
+    """Sends what default_client holds and stops its sender (a bounded wait)."""
     _proxy("join")
 
 
 def shutdown():
-    """Flush all messages and cleanly shutdown the client"""
+    """flush() then join() on default_client."""
     _proxy("shutdown")
 
 
 def _proxy(method, *args, **kwargs):
-    """Create an analytics client if one doesn't exist and send to it."""
+    """Calls default_client.<method>, first creating a Client from the module settings when
+    there is none (or ours was shut down)."""
     global default_client
     # a Client ended by shutdown() is replaced (the peer's would queue events it never sends);
     # any other object, a mock included, is used as it is

@@ -42,7 +42,7 @@ class Client(object):
         upload_interval = 0.5
         upload_size = 100
 
-    """Create a new rudderstack client."""
+    """rudder-sdk-python's Client over the native engine (see the module docstring)."""
     log = logging.getLogger("rudderstack")
     # longest wait of flush() and join(), in seconds (the peer's could last many minutes
     # against an unreachable host); what is still undelivered keeps being retried
